@@ -1,0 +1,71 @@
+import Testing
+import Foundation
+@testable import SQLite
+
+@Suite struct ConnectionTests {
+    @Test func roundTripsEveryValueType() throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE t(i INTEGER, r REAL, s TEXT, b BLOB, n)")
+        try db.run("INSERT INTO t VALUES (?, ?, ?, ?, ?)",
+                   [.integer(-42), .real(2.5), .text("héllo ✓"), .blob([]), .null])
+        var rows = 0
+        try db.query("SELECT i, r, s, b, n, typeof(b) FROM t") { row in
+            rows += 1
+            #expect(row.int64(0) == -42)
+            #expect(row.double(1) == 2.5)
+            #expect(row.text(2) == "héllo ✓")
+            #expect(row.blob(3) == [])
+            #expect(row.text(5) == "blob")   // an empty blob stays a blob, not NULL
+            #expect(row.isNull(4))
+        }
+        #expect(rows == 1)
+    }
+
+    @Test func transactionRollsBackOnError() throws {
+        struct Boom: Error {}
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE t(x INTEGER)")
+        #expect(throws: Boom.self) {
+            try db.transaction { () throws -> Void in
+                try db.run("INSERT INTO t VALUES (1)")
+                throw Boom()
+            }
+        }
+        #expect(try db.scalarInt("SELECT count(*) FROM t") == 0)
+    }
+
+    @Test func syntaxErrorIsTypedAndNamesTheSQL() throws {
+        let db = try Connection(path: ":memory:")
+        do {
+            try db.execute("SELEKT 1")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.context.contains("SELEKT"))
+        }
+    }
+
+    @Test func walModeOnFileAndGarbageFileIsCorrupt() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let good = dir.appendingPathComponent("good.db").path
+        let db = try Connection(path: good)
+        #expect(try db.scalarText("PRAGMA journal_mode") == "wal")
+        #expect(try db.integrityProblem() == nil)
+        db.close()
+
+        let bad = dir.appendingPathComponent("bad.db").path
+        try Data(repeating: 0xAB, count: 8192).write(to: URL(fileURLWithPath: bad))
+        do {
+            _ = try Connection(path: bad)
+            Issue.record("opening garbage must fail")
+        } catch {
+            #expect(error.isCorrupt)
+        }
+    }
+
+    @Test func bindingCountMismatchIsAnError() throws {
+        let db = try Connection(path: ":memory:")
+        #expect(throws: SQLiteError.self) { try db.run("SELECT ?", []) }
+    }
+}
