@@ -1,0 +1,2 @@
+import Raft
+func runCoreBench() -> [BenchRow] { [] }

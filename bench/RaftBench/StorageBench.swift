@@ -1,0 +1,2 @@
+import Raft
+func runStorageBench() -> [BenchRow] { [] }
