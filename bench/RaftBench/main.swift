@@ -1,3 +1,5 @@
+import Foundation
+
 // Raft benchmarks: the core alone, then the SQLite log storage. Run with
 //   swift run -c release RaftBench
 // Prints one table; keep its columns stable so figures compare across changes.
