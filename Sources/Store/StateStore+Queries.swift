@@ -1,0 +1,156 @@
+import Foundation
+import SQLite
+
+/// Read queries for the API and the scheduler. Each hot one is served by an index (asserted
+/// by `QueryPlanTests`): no full scan of tasks, whatever the table size.
+extension StateStore {
+    static let taskColumns = """
+        id, queue, name, job_id, kind, payload, schedule_time_ms, dispatch_deadline_ms, create_time_ms, state, attempts,
+        first_attempt_ms, last_attempt_ms, last_outcome, lease_executor, lease_until_ms, fence, result, last_error, end_time_ms
+        """
+
+    static func taskRecord(_ row: Statement) throws -> TaskRecord {
+        guard let state = TaskState(rawValue: row.text(9)) else { throw StoreError.invalidSnapshot("bad task state") }
+        return TaskRecord(
+            id: row.text(0), queue: row.text(1), name: row.optionalText(2), jobID: row.optionalText(3), kind: row.text(4),
+            payload: Data(row.blob(5)), scheduleTimeMs: row.int64(6), dispatchDeadlineMs: row.int64(7), createTimeMs: row.int64(8),
+            state: state, attempts: row.int(10), firstAttemptMs: row.optionalInt64(11), lastAttemptMs: row.optionalInt64(12),
+            lastOutcome: row.optionalText(13), leaseExecutor: row.optionalText(14), leaseUntilMs: row.optionalInt64(15),
+            fence: row.optionalInt64(16).map { UInt64(max($0, 0)) }, result: row.isNull(17) ? nil : Data(row.blob(17)),
+            lastError: row.optionalText(18), endTimeMs: row.optionalInt64(19))
+    }
+
+    /// Runs a read query, mapping every failure to `StoreError`.
+    func read<T>(_ body: () throws -> T) throws(StoreError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw StoreError.wrap(error)
+        }
+    }
+
+    // MARK: Tasks
+
+    public func task(_ id: String) throws(StoreError) -> TaskRecord? {
+        try read {
+            var found: TaskRecord?
+            try db.query("SELECT \(Self.taskColumns) FROM tasks WHERE id = ?", [.text(id)]) { found = try Self.taskRecord($0) }
+            return found
+        }
+    }
+
+    /// The next `limit` queued tasks due at `nowMs`, earliest first. With a queue: that queue
+    /// whatever its state; without: across running queues only.
+    public func dueTasks(queue: String? = nil, nowMs: Milliseconds, limit: Int) throws(StoreError) -> [DueTask] {
+        try read {
+            var tasks: [DueTask] = []
+            let map = { (row: Statement) in
+                tasks.append(DueTask(id: row.text(0), queue: row.text(1), scheduleTimeMs: row.int64(2), dispatchDeadlineMs: row.int64(3)))
+            }
+            if let queue {
+                try db.query("""
+                    SELECT id, queue, schedule_time_ms, dispatch_deadline_ms FROM tasks INDEXED BY tasks_due_by_queue
+                    WHERE queue = ? AND state = 'queued' AND schedule_time_ms <= ? ORDER BY schedule_time_ms, id LIMIT ?
+                    """, [.text(queue), .integer(nowMs), .int(limit)], row: map)
+            } else {
+                // CROSS JOIN keeps tasks as the outer loop, so the due index gives the order.
+                try db.query("""
+                    SELECT t.id, t.queue, t.schedule_time_ms, t.dispatch_deadline_ms FROM tasks AS t INDEXED BY tasks_due
+                    CROSS JOIN queues AS q ON q.name = t.queue
+                    WHERE t.state = 'queued' AND t.schedule_time_ms <= ? AND q.state = 'running'
+                    ORDER BY t.schedule_time_ms, t.id LIMIT ?
+                    """, [.integer(nowMs), .int(limit)], row: map)
+            }
+            return tasks
+        }
+    }
+
+    /// Leases whose expiry is at or before `nowMs`, oldest first.
+    public func expiredLeases(nowMs: Milliseconds, limit: Int) throws(StoreError) -> [ExpiredLease] {
+        try read {
+            var leases: [ExpiredLease] = []
+            try db.query("""
+                SELECT id, lease_executor, lease_until_ms, fence FROM tasks INDEXED BY tasks_by_lease_expiry
+                WHERE lease_until_ms IS NOT NULL AND lease_until_ms <= ? ORDER BY lease_until_ms, id LIMIT ?
+                """, [.integer(nowMs), .int(limit)]) { row in
+                leases.append(ExpiredLease(taskID: row.text(0), executorID: row.text(1), leaseUntilMs: row.int64(2), fence: UInt64(max(row.int64(3), 0))))
+            }
+            return leases
+        }
+    }
+
+    /// Tasks currently leased to one executor (what it should be running).
+    public func leasedTasks(executorID: String, limit: Int = 10_000) throws(StoreError) -> [TaskRecord] {
+        try read {
+            var tasks: [TaskRecord] = []
+            try db.query("SELECT \(Self.taskColumns) FROM tasks INDEXED BY tasks_by_executor WHERE lease_executor = ? ORDER BY id LIMIT ?",
+                         [.text(executorID), .int(limit)]) { tasks.append(try Self.taskRecord($0)) }
+            return tasks
+        }
+    }
+
+    /// A page of a queue's tasks in id order, optionally of one state.
+    public func listTasks(queue: String, state: TaskState? = nil, pageToken: String? = nil, pageSize: Int = 100) throws(StoreError) -> Page<TaskRecord> {
+        let after = try Self.decodePageToken(pageToken)
+        let size = max(1, min(pageSize, 1_000))
+        return try read {
+            var tasks: [TaskRecord] = []
+            if let state {
+                try db.query("""
+                    SELECT \(Self.taskColumns) FROM tasks INDEXED BY tasks_by_queue_state WHERE queue = ? AND state = ? AND id > ? ORDER BY id LIMIT ?
+                    """, [.text(queue), .text(state.rawValue), .text(after), .int(size + 1)]) { tasks.append(try Self.taskRecord($0)) }
+            } else {
+                try db.query("""
+                    SELECT \(Self.taskColumns) FROM tasks INDEXED BY tasks_by_queue WHERE queue = ? AND id > ? ORDER BY id LIMIT ?
+                    """, [.text(queue), .text(after), .int(size + 1)]) { tasks.append(try Self.taskRecord($0)) }
+            }
+            return Self.page(tasks, size: size, key: \.id)
+        }
+    }
+
+    /// Task counts per state of one queue, from the maintained `queue_counts`.
+    public func taskCounts(queue: String) throws(StoreError) -> [TaskState: Int] {
+        try read {
+            var counts: [TaskState: Int] = [:]
+            try db.query("SELECT state, count FROM queue_counts WHERE queue = ? AND count > 0", [.text(queue)]) { row in
+                if let state = TaskState(rawValue: row.text(0)) { counts[state] = row.int(1) }
+            }
+            return counts
+        }
+    }
+
+    /// Task counts per queue and state for every queue.
+    public func allTaskCounts() throws(StoreError) -> [String: [TaskState: Int]] {
+        try read {
+            var counts: [String: [TaskState: Int]] = [:]
+            try db.query("SELECT queue, state, count FROM queue_counts WHERE count > 0 ORDER BY queue, state") { row in
+                if let state = TaskState(rawValue: row.text(1)) { counts[row.text(0), default: [:]][state] = row.int(2) }
+            }
+            return counts
+        }
+    }
+
+    /// A deterministic event counter, e.g. `stale_fence_rejections`.
+    public func counter(_ name: String) throws(StoreError) -> Int64 {
+        try read { try db.scalarInt("SELECT value FROM counters WHERE name = ?", [.text(name)]) ?? 0 }
+    }
+
+    public var staleFenceRejections: Int64 {
+        get throws(StoreError) { try counter(Self.staleFenceCounter) }
+    }
+
+    // MARK: Paging
+
+    static func decodePageToken(_ token: String?) throws(StoreError) -> String {
+        guard let token, !token.isEmpty else { return "" }
+        guard let data = Data(base64Encoded: token), let key = String(data: data, encoding: .utf8), !key.isEmpty else {
+            throw StoreError.invalidCommand(.invalidValue(field: "pageToken"))
+        }
+        return key
+    }
+
+    static func page<T>(_ rows: [T], size: Int, key: (T) -> String) -> Page<T> {
+        guard rows.count > size, let last = rows.prefix(size).last else { return Page(items: rows, nextPageToken: nil) }
+        return Page(items: Array(rows.prefix(size)), nextPageToken: Data(key(last).utf8).base64EncodedString())
+    }
+}

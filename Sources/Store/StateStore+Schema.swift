@@ -1,0 +1,152 @@
+import SQLite
+
+/// The schema. STRICT tables; every hot query has an index (see `StateStore+Queries.swift`
+/// and the query-plan test). Task states and times are plain columns so partial indexes can
+/// cover exactly the rows a query wants (queued for due tasks, leased for expiry).
+extension StateStore {
+    /// Bump on any change below; an existing file of another version is refused.
+    public static let schemaVersion: Int64 = 1
+
+    static let schemaSQL = """
+    CREATE TABLE meta (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        schema_version INTEGER NOT NULL,
+        applied_index INTEGER NOT NULL,
+        applied_term INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE queues (
+        name TEXT PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('running', 'paused', 'disabled')),
+        max_dispatches_per_second REAL NOT NULL,
+        max_burst_size INTEGER NOT NULL,
+        max_concurrent_dispatches INTEGER NOT NULL,
+        max_attempts INTEGER NOT NULL,
+        min_backoff_ms INTEGER NOT NULL,
+        max_backoff_ms INTEGER NOT NULL,
+        max_doublings INTEGER NOT NULL,
+        max_retry_duration_ms INTEGER NOT NULL,
+        tombstone_window_ms INTEGER NOT NULL,
+        create_time_ms INTEGER NOT NULL,
+        purge_time_ms INTEGER
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE tasks (
+        id TEXT PRIMARY KEY,
+        queue TEXT NOT NULL,
+        name TEXT,
+        job_id TEXT,
+        kind TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        schedule_time_ms INTEGER NOT NULL,
+        dispatch_deadline_ms INTEGER NOT NULL,
+        create_time_ms INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'running', 'succeeded', 'dead', 'cancelled')),
+        attempts INTEGER NOT NULL,
+        first_attempt_ms INTEGER,
+        last_attempt_ms INTEGER,
+        last_outcome TEXT,
+        lease_executor TEXT,
+        lease_until_ms INTEGER,
+        fence INTEGER,
+        result BLOB,
+        last_error TEXT,
+        end_time_ms INTEGER,
+        -- a lease exists exactly while the task is leased or running
+        CHECK ((state IN ('leased', 'running')) = (lease_until_ms IS NOT NULL AND lease_executor IS NOT NULL AND fence IS NOT NULL))
+    ) STRICT;
+    CREATE INDEX tasks_by_queue ON tasks (queue, id);
+    CREATE INDEX tasks_by_queue_state ON tasks (queue, state, id);
+    CREATE INDEX tasks_due_by_queue ON tasks (queue, schedule_time_ms, id) WHERE state = 'queued';
+    CREATE INDEX tasks_due ON tasks (schedule_time_ms, id) WHERE state = 'queued';
+    CREATE INDEX tasks_by_lease_expiry ON tasks (lease_until_ms, id) WHERE lease_until_ms IS NOT NULL;
+    CREATE INDEX tasks_by_executor ON tasks (lease_executor, id) WHERE lease_executor IS NOT NULL;
+    CREATE INDEX tasks_by_job ON tasks (job_id, state) WHERE job_id IS NOT NULL;
+    -- per (queue, state) task counts, maintained by every state change
+    CREATE TABLE queue_counts (
+        queue TEXT NOT NULL,
+        state TEXT NOT NULL,
+        count INTEGER NOT NULL CHECK (count >= 0),
+        PRIMARY KEY (queue, state)
+    ) STRICT, WITHOUT ROWID;
+    -- a task name is taken while its task is live (reserved_until_ms NULL) and until
+    -- reserved_until_ms after the task finished or was deleted
+    CREATE TABLE task_names (
+        queue TEXT NOT NULL,
+        name TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        reserved_until_ms INTEGER,
+        PRIMARY KEY (queue, name)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX task_names_by_expiry ON task_names (reserved_until_ms) WHERE reserved_until_ms IS NOT NULL;
+    CREATE TABLE idempotency_keys (
+        key TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        create_time_ms INTEGER NOT NULL,
+        expire_time_ms INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expire_time_ms);
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        template TEXT NOT NULL,
+        parameters TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('QUEUED', 'RUNNING', 'DONE', 'FAILED', 'CANCELLING', 'CANCELLED')),
+        create_time_ms INTEGER NOT NULL,
+        start_time_ms INTEGER,
+        end_time_ms INTEGER,
+        error TEXT
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX jobs_by_state ON jobs (state, id);
+    CREATE TABLE job_counters (
+        job_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value INTEGER NOT NULL,
+        PRIMARY KEY (job_id, name)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE executors (
+        id TEXT PRIMARY KEY,
+        node TEXT NOT NULL,
+        slots INTEGER NOT NULL,
+        register_time_ms INTEGER NOT NULL,
+        last_heartbeat_ms INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE schedules (
+        id TEXT PRIMARY KEY,
+        cron TEXT NOT NULL,
+        time_zone TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        paused INTEGER NOT NULL,
+        create_time_ms INTEGER NOT NULL,
+        last_fire_ms INTEGER
+    ) STRICT;
+    -- deterministic event counters (e.g. stale_fence_rejections)
+    CREATE TABLE counters (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO meta (id, schema_version, applied_index, applied_term) VALUES (1, 1, 0, 0);
+    """
+
+    /// Every table with the ORDER BY that lists it in primary-key order (for `stateHash`).
+    static let hashedTables: [(name: String, orderBy: String)] = [
+        ("meta", "id"), ("queues", "name"), ("tasks", "id"), ("queue_counts", "queue, state"),
+        ("task_names", "queue, name"), ("idempotency_keys", "key"), ("jobs", "id"),
+        ("job_counters", "job_id, name"), ("executors", "id"), ("schedules", "id"), ("counters", "name"),
+    ]
+
+    /// Creates the schema in an empty database, or checks the version of an existing one.
+    static func prepareSchema(_ db: Connection) throws(StoreError) {
+        do {
+            let exists = try db.scalarInt("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'") ?? 0
+            if exists == 0 {
+                try db.execute("BEGIN IMMEDIATE;\n" + schemaSQL + "\nCOMMIT;")
+            }
+            let version = try db.scalarInt("SELECT schema_version FROM meta WHERE id = 1") ?? -1
+            guard version == schemaVersion else { throw StoreError.schemaMismatch(found: version, expected: schemaVersion) }
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw StoreError.wrap(error)
+        }
+    }
+}
