@@ -55,6 +55,13 @@ extension StateStore {
     }
 
     func adjustCount(queue: String, state: TaskState, by delta: Int64) throws {
+        if delta < 0 {
+            // The CHECK (count >= 0) would refuse a negative INSERT before the upsert applies.
+            let changed = try db.run("UPDATE queue_counts SET count = count + ? WHERE queue = ? AND state = ?",
+                                     [.integer(delta), .text(queue), .text(state.rawValue)])
+            precondition(changed == 1, "queue_counts row missing for a counted task")
+            return
+        }
         try db.run("""
             INSERT INTO queue_counts (queue, state, count) VALUES (?, ?, ?)
             ON CONFLICT (queue, state) DO UPDATE SET count = count + excluded.count
