@@ -1,0 +1,135 @@
+import API
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// JSON encoding of responses and strict decoding of requests, with every failure mapped to an
+/// `APIError` (and so to a 4xx), never to a crash or a 500.
+enum HTTPSupport {
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ error: APIError, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        if error.code == .unavailable { fields[.retryAfter] = "1" }
+        return json(APIErrorBody(error: error), status: .init(code: error.code.httpStatus), headers: fields)
+    }
+
+    static let maxDepth = 32
+
+    /// Reads and decodes a JSON object body. Rejects: a non-JSON content type (415), a body
+    /// over `maxBytes` (413), invalid UTF-8 or JSON, nesting deeper than `maxDepth`, a
+    /// top-level value that is not an object, unknown fields, and wrong types (400).
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext,
+                                     fields: Set<String>, maxBytes: Int) async throws(APIError) -> T {
+        if let contentType = request.headers[.contentType]?.lowercased(),
+           !contentType.hasPrefix("application/json") {
+            throw APIError(.unsupportedMediaType, "Content-Type must be application/json, not \(contentType)")
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maxBytes)
+        } catch {
+            throw APIError(.payloadTooLarge, "request body exceeds \(maxBytes) bytes")
+        }
+        let bytes = Array(buffer.readableBytesView)
+        try checkShape(bytes)
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
+        } catch {
+            throw APIError(.invalidArgument, "request body is not valid JSON")
+        }
+        guard let dictionary = object as? [String: Any] else {
+            throw APIError(.invalidArgument, "request body must be a JSON object")
+        }
+        if let unknown = dictionary.keys.sorted().first(where: { !fields.contains($0) }) {
+            throw APIError(.invalidArgument, "unknown field \"\(unknown)\"", field: unknown)
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw describe(error)
+        } catch {
+            throw APIError(.invalidArgument, "request body does not match the schema")
+        }
+    }
+
+    /// Cheap pre-checks before any parser sees the bytes: valid UTF-8 and bounded nesting, so a
+    /// 10⁶-deep array cannot exhaust a parser's stack.
+    static func checkShape(_ bytes: [UInt8]) throws(APIError) {
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw APIError(.invalidArgument, "request body is not valid UTF-8")
+        }
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                if depth > maxDepth { throw APIError(.invalidArgument, "JSON nesting deeper than \(maxDepth)") }
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            default: break
+            }
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> APIError {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            let field = path(context.codingPath)
+            return APIError(.invalidArgument, "field \"\(field)\" has the wrong type or is out of range", field: field)
+        case .keyNotFound(let key, let context):
+            let field = path(context.codingPath + [key])
+            return APIError(.invalidArgument, "missing required field \"\(field)\"", field: field)
+        case .dataCorrupted(let context):
+            let field = path(context.codingPath)
+            return APIError(.invalidArgument, "field \"\(field)\" is invalid", field: field.isEmpty ? nil : field)
+        @unknown default:
+            return APIError(.invalidArgument, "request body does not match the schema")
+        }
+    }
+
+    static func rfc3339(_ ms: Int64) -> String {
+        Date(timeIntervalSince1970: Double(ms) / 1000).formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+    }
+
+    static func parseTime(_ text: String, field: String) throws(APIError) -> Int64 {
+        let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        let plain = Date.ISO8601FormatStyle()
+        guard let date = (try? withFraction.parse(text)) ?? (try? plain.parse(text)) else {
+            throw APIError(.invalidArgument, "\(field) must be an RFC 3339 time like 2026-11-29T12:00:00Z", field: field)
+        }
+        let ms = (date.timeIntervalSince1970 * 1000).rounded()
+        guard ms.isFinite, ms >= 0, ms < 253_402_300_800_000 else {
+            throw APIError(.invalidArgument, "\(field) is out of range", field: field)
+        }
+        return Int64(ms)
+    }
+
+    static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+}
+
+extension HTTPField.Name {
+    static let raftIndex = HTTPField.Name(APIHeader.raftIndex)!
+    static let raftTerm = HTTPField.Name(APIHeader.raftTerm)!
+    static let idempotencyKey = HTTPField.Name(APIHeader.idempotencyKey)!
+    static let forwardedBy = HTTPField.Name(APIHeader.forwardedBy)!
+}

@@ -1,0 +1,64 @@
+import API
+import Foundation
+import Hummingbird
+import Store
+
+extension NodeAPI {
+    /// Templates a job may name. Planning them into tasks arrives with the executors (issue 6);
+    /// until then a job is recorded and stays QUEUED.
+    static let templates: Set<String> = ["wordcount", "csv-clean", "jsonl-transform"]
+
+    func addJobRoutes(to router: Router<BasicRequestContext>) {
+        router.post("/v1/jobs") { request, context in
+            let idempotencyKey = request.headers[.idempotencyKey]
+            return try await self.write(request, context: context, build: { request, context throws(APIError) in
+                let body = try await HTTPSupport.decode(JobRequest.self, from: request, context: context,
+                                                        fields: JobRequest.fields, maxBytes: self.maxRequestBytes)
+                guard Self.templates.contains(body.template) else {
+                    throw APIError(.invalidArgument, "unknown template \(body.template) (\(Self.templates.sorted().joined(separator: ", ")))",
+                                   field: "template")
+                }
+                let parameters = String(decoding: Self.canonicalJSON(.object(body.parameters ?? [:])), as: UTF8.self)
+                return .createJob(JobSpec(id: "job-" + UUID().uuidString.lowercased(), template: body.template,
+                                          parameters: parameters, nowMs: HTTPSupport.nowMs(), idempotencyKey: idempotencyKey))
+            }, respond: { outcome, _ in
+                guard case .created(let id) = outcome else { throw APIError(.internalError, "unexpected outcome \(outcome)") }
+                return try await self.jobResponse(request, id: id, status: .created, local: true)
+            })
+        }
+        router.get("/v1/jobs") { request, _ in
+            let token = request.uri.queryParameters["pageToken"].map(String.init)
+            let size = try Self.pageSize(request)
+            let page = try await self.read(request) { store in try store.listJobs(pageToken: token, pageSize: size) }
+            return HTTPSupport.json(JobList(jobs: page.items.map { Self.body($0, progress: nil) }, nextPageToken: page.nextPageToken))
+        }
+        router.get("/v1/jobs/:job") { request, context in
+            try await self.jobResponse(request, id: try Self.plainName(context, "job"), status: .ok)
+        }
+        router.post("/v1/jobs/:job") { request, context in
+            let (id, verb) = try Self.nameAndVerb(context, "job")
+            guard verb == "cancel" else { throw APIError(.notFound, "unknown job verb :\(verb) (cancel)") }
+            return try await self.write(request, context: context, build: { _, _ in
+                .cancelJob(jobID: id, nowMs: HTTPSupport.nowMs())
+            }, respond: { _, _ in try await self.jobResponse(request, id: id, status: .ok, local: true) })
+        }
+    }
+
+    func jobResponse(_ request: Request, id: String, status: HTTPResponse.Status, local: Bool = false) async throws -> Response {
+        let progress = try await read(request, local: local) { store in try store.jobProgress(id) }
+        guard let progress else { throw APIError(.notFound, "no such job") }
+        return HTTPSupport.json(Self.body(progress.job, progress: progress), status: status)
+    }
+
+    static func body(_ job: JobRecord, progress: JobProgress?) -> JobBody {
+        var counters = progress?.counters ?? [:]
+        if let byState = progress?.tasksByState {
+            counters["tasksTotal"] = Int64(byState.values.reduce(0, +))
+            counters["tasksDone"] = Int64(byState.filter { $0.key.isTerminal }.values.reduce(0, +))
+        }
+        return JobBody(
+            id: job.id, template: job.template, parameters: jsonValue(Data(job.parameters.utf8)), state: job.state.rawValue,
+            counters: counters, createTime: HTTPSupport.rfc3339(job.createTimeMs), startTime: job.startTimeMs.map(HTTPSupport.rfc3339),
+            endTime: job.endTimeMs.map(HTTPSupport.rfc3339), error: job.error)
+    }
+}

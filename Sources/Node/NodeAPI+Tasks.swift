@@ -1,0 +1,113 @@
+import API
+import Foundation
+import Hummingbird
+import Store
+
+extension NodeAPI {
+    func addTaskRoutes(to router: Router<BasicRequestContext>) {
+        router.post("/v1/queues/:queue/tasks") { request, context in
+            let queue = try Self.plainName(context)
+            let idempotencyKey = request.headers[.idempotencyKey]
+            return try await self.write(request, context: context, build: { request, context throws(APIError) in
+                let body = try await HTTPSupport.decode(TaskRequest.self, from: request, context: context,
+                                                        fields: TaskRequest.fields, maxBytes: self.maxRequestBytes)
+                let now = HTTPSupport.nowMs()
+                let scheduleTime = try body.scheduleTime.map { text throws(APIError) in try HTTPSupport.parseTime(text, field: "scheduleTime") } ?? now
+                let deadline = body.dispatchDeadlineMs ?? 600_000
+                guard (1...86_400_000).contains(deadline) else {
+                    throw APIError(.invalidArgument, "dispatchDeadlineMs must be 1 ms to 24 h", field: "dispatchDeadlineMs")
+                }
+                return .createTask(TaskSpec(
+                    id: UUID().uuidString.lowercased(), queue: queue, name: body.name, kind: body.kind,
+                    payload: Self.canonicalJSON(body.payload), scheduleTimeMs: scheduleTime, dispatchDeadlineMs: deadline,
+                    nowMs: now, idempotencyKey: idempotencyKey))
+            }, respond: { outcome, _ in
+                guard case .created(let id) = outcome else { throw APIError(.internalError, "unexpected outcome \(outcome)") }
+                return try await self.taskResponse(request, queue: queue, id: id, status: .created, local: true)
+            })
+        }
+        router.get("/v1/queues/:queue/tasks") { request, context in
+            let queue = try Self.plainName(context)
+            let token = request.uri.queryParameters["pageToken"].map(String.init)
+            let size = try Self.pageSize(request)
+            var state: TaskState?
+            if let text = request.uri.queryParameters["state"] {
+                guard let parsed = TaskState(rawValue: String(text)) else {
+                    throw APIError(.invalidArgument, "state must be one of \(TaskState.allCases.map(\.rawValue).joined(separator: ", "))", field: "state")
+                }
+                state = parsed
+            }
+            let filter = state
+            let (exists, page) = try await self.read(request) { store in
+                (try store.queue(queue) != nil, try store.listTasks(queue: queue, state: filter, pageToken: token, pageSize: size))
+            }
+            guard exists else { throw APIError(.notFound, "no such queue") }
+            return HTTPSupport.json(TaskList(tasks: page.items.map(Self.body), nextPageToken: page.nextPageToken))
+        }
+        router.get("/v1/queues/:queue/tasks/:task") { request, context in
+            let queue = try Self.plainName(context)
+            let id = try Self.plainName(context, "task")
+            return try await self.taskResponse(request, queue: queue, id: id, status: .ok)
+        }
+        router.delete("/v1/queues/:queue/tasks/:task") { request, context in
+            let queue = try Self.plainName(context)
+            let id = try Self.plainName(context, "task")
+            try await self.checkTaskInQueue(request, queue: queue, id: id)
+            return try await self.write(request, context: context, build: { _, _ in
+                .deleteTask(taskID: id, nowMs: HTTPSupport.nowMs())
+            }, respond: { _, _ in HTTPSupport.json([String: String]()) })
+        }
+        router.post("/v1/queues/:queue/tasks/:task") { request, context in
+            let queue = try Self.plainName(context)
+            let (id, verb) = try Self.nameAndVerb(context, "task")
+            let now = HTTPSupport.nowMs()
+            let command: Command
+            switch verb {
+            case "run": command = .runTask(taskID: id, nowMs: now)
+            case "cancel": command = .cancelTask(taskID: id, nowMs: now)
+            default: throw APIError(.notFound, "unknown task verb :\(verb) (run, cancel)")
+            }
+            try await self.checkTaskInQueue(request, queue: queue, id: id)
+            return try await self.write(request, context: context, build: { _, _ in command }, respond: { _, _ in
+                try await self.taskResponse(request, queue: queue, id: id, status: .ok, local: true)
+            })
+        }
+    }
+
+    private func checkTaskInQueue(_ request: Request, queue: String, id: String) async throws {
+        let task = try await read(request, local: true) { store in try store.task(id) }
+        guard let task, task.queue == queue else { throw APIError(.notFound, "no such task in queue \(queue)") }
+    }
+
+    func taskResponse(_ request: Request, queue: String, id: String, status: HTTPResponse.Status, local: Bool = false) async throws -> Response {
+        let task = try await read(request, local: local) { store in try store.task(id) }
+        guard let task, task.queue == queue else { throw APIError(.notFound, "no such task in queue \(queue)") }
+        return HTTPSupport.json(Self.body(task), status: status)
+    }
+
+    static func body(_ task: TaskRecord) -> TaskBody {
+        TaskBody(
+            id: task.id, queue: task.queue, name: task.name, jobId: task.jobID, kind: task.kind,
+            payload: jsonValue(task.payload), state: task.state.rawValue,
+            scheduleTime: HTTPSupport.rfc3339(task.scheduleTimeMs), dispatchDeadlineMs: task.dispatchDeadlineMs,
+            createTime: HTTPSupport.rfc3339(task.createTimeMs), attempts: task.attempts,
+            firstAttemptTime: task.firstAttemptMs.map(HTTPSupport.rfc3339), lastAttemptTime: task.lastAttemptMs.map(HTTPSupport.rfc3339),
+            lastOutcome: task.lastOutcome, executor: task.leaseExecutor, leaseExpireTime: task.leaseUntilMs.map(HTTPSupport.rfc3339),
+            fence: task.fence, result: task.result.flatMap(jsonValue), lastError: task.lastError)
+    }
+
+    /// Payloads are stored as canonical JSON bytes (sorted keys), so an idempotent retry of the
+    /// same request compares equal byte for byte.
+    static func canonicalJSON(_ value: JSONValue?) -> Data {
+        guard let value else { return Data() }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)) ?? Data()
+    }
+
+    static func jsonValue(_ data: Data) -> JSONValue? {
+        guard !data.isEmpty else { return nil }
+        if let value = try? JSONDecoder().decode(JSONValue.self, from: data) { return value }
+        return .string(String(decoding: data, as: UTF8.self))
+    }
+}

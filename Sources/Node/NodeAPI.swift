@@ -1,0 +1,184 @@
+import API
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Raft
+import Store
+
+/// The client API: routes, the write path (propose → commit → apply → answer) and the read
+/// path (ReadIndex by default, `?consistency=stale` for the local replica).
+struct NodeAPI: Sendable {
+    let core: NodeCore
+    let forwarder: Forwarder
+    let logger: Logger
+    let limits: CommandLimits
+
+    var maxRequestBytes: Int { core.config.config.maxRequestBytes }
+    var writeTimeout: TimeAmount { .milliseconds(Int64(core.config.config.writeTimeoutMs)) }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: APIErrorMiddleware(logger: logger))
+        router.get("/healthz") { _, _ in HTTPSupport.json(["status": "ok"]) }
+        router.get("/readyz") { _, _ in try self.readiness() }
+        router.get("/v1/cluster") { request, _ in try await self.clusterStatus(request) }
+        addQueueRoutes(to: router)
+        addTaskRoutes(to: router)
+        addJobRoutes(to: router)
+        return router
+    }
+
+    // MARK: cluster
+
+    /// Ready when this node knows a leader and has applied everything it knows is committed.
+    func readiness() throws -> Response {
+        guard let status = core.status, let leader = status.leader else {
+            throw APIError(.unavailable, "no leader known")
+        }
+        guard status.applied >= status.commit else {
+            throw APIError(.unavailable, "catching up: applied \(status.applied.rawValue) of \(status.commit.rawValue)")
+        }
+        return HTTPSupport.json(["status": "ready", "leader": "n\(leader.rawValue)"])
+    }
+
+    func clusterStatus(_ request: Request) async throws -> Response {
+        guard let status = core.status else { throw APIError(.unavailable, "node is starting") }
+        let members = core.config.config.members.map { member in
+            MemberBody(id: member.id, apiAddress: member.api, peerAddress: member.peer,
+                       matchIndex: status.matchIndex[NodeID(member.id)]?.rawValue)
+        }
+        let body = ClusterStatusBody(
+            nodeId: status.id.rawValue, role: status.role.rawValue, term: status.term.rawValue,
+            leader: status.leader?.rawValue, leaderApiAddress: status.leader.flatMap { core.config.apiAddresses[$0] },
+            commitIndex: status.commit.rawValue, appliedIndex: status.applied.rawValue,
+            lastIndex: status.lastIndex.rawValue, members: members)
+        return HTTPSupport.json(body)
+    }
+
+    // MARK: the write path
+
+    /// Runs a write: on the leader, decode + stamp + validate + propose + wait for apply;
+    /// on a follower, forward to the leader and answer once applied here too.
+    func write(_ request: Request, context: BasicRequestContext,
+               build: @Sendable (Request, BasicRequestContext) async throws(APIError) -> Command,
+               respond: @Sendable (ApplyOutcome, UInt64) async throws -> Response) async throws -> Response {
+        guard let driver = core.driver, let status = core.status else { throw APIError(.unavailable, "node is starting") }
+        if status.role != .leader {
+            return try await forward(request, status: status, driver: driver)
+        }
+        let command = try await build(request, context)
+        do {
+            try command.validate(limits: limits)
+        } catch {
+            throw NodeAPI.apiError(error)
+        }
+        let (index, outcome) = try await propose(command, driver: driver)
+        if case .rejected(let rejection) = outcome { throw NodeAPI.apiError(rejection) }
+        var response = try await respond(outcome, index)
+        response.headers[.raftIndex] = String(index)
+        response.headers[.raftTerm] = String(core.status?.term.rawValue ?? 0)
+        return response
+    }
+
+    private func propose(_ command: Command, driver: RaftDriver<StoreMachine>) async throws(APIError) -> (UInt64, ApplyOutcome) {
+        let bytes = command.encoded()
+        let eventLoop = core.group.next()
+        let timeout = writeTimeout
+        let result = await OneShot<Result<(index: UInt64, output: ApplyOutcome), DriverError>?>.wait { resume in
+            eventLoop.scheduleTask(in: timeout) { resume(nil) }
+            driver.propose(bytes) { resume($0) }
+        }
+        switch result {
+        case .none:
+            throw APIError(.deadlineExceeded, "not committed within \(core.config.config.writeTimeoutMs) ms; it may still commit",
+                           outcome: .unknown)
+        case .success(let applied)?:
+            return (applied.index, applied.output)
+        case .failure(let error)?:
+            throw apiError(error)
+        }
+    }
+
+    private func forward(_ request: Request, status: RaftStatus, driver: RaftDriver<StoreMachine>) async throws -> Response {
+        guard request.headers[.forwardedBy] == nil else {
+            throw APIError(.unavailable, "not the leader (leadership moved while forwarding); retry", outcome: .notApplied)
+        }
+        guard let leader = status.leader, let address = core.config.apiAddresses[leader] else {
+            throw APIError(.unavailable, "no leader known; retry shortly", outcome: .notApplied)
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: maxRequestBytes)
+        } catch {
+            throw APIError(.payloadTooLarge, "request body exceeds \(maxRequestBytes) bytes")
+        }
+        let path = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
+        let answer = try await forwarder.forward(method: request.method, path: path, body: body,
+                                                 idempotencyKey: request.headers[.idempotencyKey], to: address)
+        // Read-your-writes: answer only once this node has applied the write too.
+        if let index = answer.raftIndex {
+            try await driver.waitApplied(index)
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = answer.contentType ?? "application/json"
+        if let index = answer.raftIndex { headers[.raftIndex] = String(index) }
+        if let term = answer.raftTerm { headers[.raftTerm] = term }
+        return Response(status: .init(code: answer.status), headers: headers,
+                        body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+
+    // MARK: the read path
+
+    /// Runs `body` against the store: linearizable (ReadIndex) unless `?consistency=stale`.
+    /// `local` skips the round when this node itself just applied the write being answered.
+    func read<T: Sendable>(_ request: Request, local: Bool = false,
+                           _ body: @escaping @Sendable (StateStore) throws -> T) async throws -> T {
+        guard let driver = core.driver else { throw APIError(.unavailable, "node is starting") }
+        let stale = local || request.uri.queryParameters["consistency"].map { String($0) } == "stale"
+        do {
+            return try await driver.read(linearizable: !stale) { machine in try body(machine.store) }
+        } catch let error as DriverError {
+            throw apiError(error)
+        }
+    }
+
+    func apiError(_ error: DriverError) -> APIError {
+        switch error {
+        case .notLeader(let leader):
+            return APIError(.unavailable, "no leader known; retry shortly", outcome: .notApplied,
+                            leader: leader.flatMap { core.config.apiAddresses[$0] })
+        case .busy(let why): return APIError(.unavailable, why, outcome: .notApplied)
+        case .dropped: return APIError(.unavailable, "leadership changed before the write committed; retry", outcome: .notApplied)
+        case .stopped: return APIError(.unavailable, "node is stopping", outcome: .unknown)
+        }
+    }
+}
+
+/// Turns every error a handler throws into a JSON error response; unexpected errors are
+/// logged and answered 500 without details.
+struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return HTTPSupport.error(error)
+        } catch let error as HTTPError {
+            let code: APIError.Code = switch error.status.code {
+            case 404: .notFound
+            case 405: .methodNotAllowed
+            case 413: .payloadTooLarge
+            case 400..<500: .invalidArgument
+            default: .internalError
+            }
+            return HTTPSupport.error(APIError(code, error.body ?? error.status.reasonPhrase))
+        } catch {
+            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return HTTPSupport.error(APIError(.internalError, "internal error"))
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Raft
+
+/// A node's configuration, read from a JSON file (`trireme serve --config n1.json`) or flags.
+public struct NodeConfig: Codable, Sendable, Equatable {
+    public struct Member: Codable, Sendable, Equatable {
+        public var id: UInt64
+        /// Client API `host:port`.
+        public var api: String
+        /// Peer transport `host:port`.
+        public var peer: String
+        public init(id: UInt64, api: String, peer: String) {
+            self.id = id
+            self.api = api
+            self.peer = peer
+        }
+    }
+
+    public var nodeId: UInt64
+    public var dataDir: String
+    /// Every voting member, this node included.
+    public var members: [Member]
+    /// Shared secret peers authenticate with; or read from `clusterSecretFile`.
+    public var clusterSecret: String?
+    public var clusterSecretFile: String?
+    public var tickMs: Int
+    public var heartbeatTicks: Int
+    /// Base election timeout; each node draws its timeout in [base, 2·base) ticks.
+    public var electionTicks: Int
+    public var maxRequestBytes: Int
+    /// How long a write waits for commit and apply before answering 504 (outcome unknown).
+    public var writeTimeoutMs: Int
+    public var logLevel: String
+
+    public init(nodeId: UInt64, dataDir: String, members: [Member], clusterSecret: String? = nil,
+                clusterSecretFile: String? = nil, tickMs: Int = 10, heartbeatTicks: Int = 5, electionTicks: Int = 15,
+                maxRequestBytes: Int = 1 << 20, writeTimeoutMs: Int = 10_000, logLevel: String = "info") {
+        self.nodeId = nodeId
+        self.dataDir = dataDir
+        self.members = members
+        self.clusterSecret = clusterSecret
+        self.clusterSecretFile = clusterSecretFile
+        self.tickMs = tickMs
+        self.heartbeatTicks = heartbeatTicks
+        self.electionTicks = electionTicks
+        self.maxRequestBytes = maxRequestBytes
+        self.writeTimeoutMs = writeTimeoutMs
+        self.logLevel = logLevel
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case nodeId, dataDir, members, clusterSecret, clusterSecretFile, tickMs, heartbeatTicks, electionTicks
+        case maxRequestBytes, writeTimeoutMs, logLevel
+    }
+
+    /// Missing optional keys take their defaults, so a config file names only what it changes.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = NodeConfig(nodeId: 1, dataDir: "", members: [])
+        nodeId = try c.decode(UInt64.self, forKey: .nodeId)
+        dataDir = try c.decode(String.self, forKey: .dataDir)
+        members = try c.decode([Member].self, forKey: .members)
+        clusterSecret = try c.decodeIfPresent(String.self, forKey: .clusterSecret)
+        clusterSecretFile = try c.decodeIfPresent(String.self, forKey: .clusterSecretFile)
+        tickMs = try c.decodeIfPresent(Int.self, forKey: .tickMs) ?? defaults.tickMs
+        heartbeatTicks = try c.decodeIfPresent(Int.self, forKey: .heartbeatTicks) ?? defaults.heartbeatTicks
+        electionTicks = try c.decodeIfPresent(Int.self, forKey: .electionTicks) ?? defaults.electionTicks
+        maxRequestBytes = try c.decodeIfPresent(Int.self, forKey: .maxRequestBytes) ?? defaults.maxRequestBytes
+        writeTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .writeTimeoutMs) ?? defaults.writeTimeoutMs
+        logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? defaults.logLevel
+    }
+
+    public static func load(path: String) throws -> NodeConfig {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        do {
+            return try JSONDecoder().decode(NodeConfig.self, from: data)
+        } catch {
+            throw NodeConfigError.invalid("\(path): \(error)")
+        }
+    }
+
+    /// Checks everything a node needs before it touches its data directory.
+    public func validated() throws(NodeConfigError) -> ValidatedNodeConfig {
+        guard nodeId != 0 else { throw .invalid("nodeId must not be 0") }
+        guard !dataDir.isEmpty else { throw .invalid("dataDir is empty") }
+        guard Set(members.map(\.id)).count == members.count else { throw .invalid("duplicate member ids") }
+        guard let me = members.first(where: { $0.id == nodeId }) else {
+            throw .invalid("members does not list this node (\(nodeId))")
+        }
+        guard (1...1_000).contains(tickMs) else { throw .invalid("tickMs must be in 1...1000") }
+        guard heartbeatTicks >= 1, electionTicks > heartbeatTicks else {
+            throw .invalid("electionTicks must exceed heartbeatTicks ≥ 1")
+        }
+        var secret = clusterSecret
+        if let file = clusterSecretFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw .invalid("cannot read clusterSecretFile \(file)")
+            }
+            secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let secret, secret.utf8.count >= 16 else {
+            throw .invalid("a cluster secret of at least 16 bytes is required (clusterSecret or clusterSecretFile)")
+        }
+        var peers: [NodeID: PeerAddress] = [:]
+        var apis: [NodeID: String] = [:]
+        for member in members {
+            guard let peer = PeerAddress(parsing: member.peer) else { throw .invalid("bad peer address \(member.peer)") }
+            guard PeerAddress(parsing: member.api) != nil else { throw .invalid("bad api address \(member.api)") }
+            peers[NodeID(member.id)] = peer
+            apis[NodeID(member.id)] = member.api
+        }
+        guard let peerListen = PeerAddress(parsing: me.peer), let apiListen = PeerAddress(parsing: me.api) else {
+            throw .invalid("bad listen address")
+        }
+        return ValidatedNodeConfig(config: self, id: NodeID(nodeId), secret: Array(secret.utf8), peers: peers,
+                                   apiAddresses: apis, peerListen: peerListen, apiListen: apiListen)
+    }
+}
+
+public struct ValidatedNodeConfig: Sendable {
+    public let config: NodeConfig
+    public let id: NodeID
+    let secret: [UInt8]
+    let peers: [NodeID: PeerAddress]
+    let apiAddresses: [NodeID: String]
+    let peerListen: PeerAddress
+    let apiListen: PeerAddress
+}
+
+public enum NodeConfigError: Error, CustomStringConvertible {
+    case invalid(String)
+    public var description: String {
+        switch self {
+        case .invalid(let why): "invalid node configuration: \(why)"
+        }
+    }
+}
+
+extension PeerAddress {
+    /// Parses `host:port` (IPv4 or a name; `[v6]:port` for IPv6).
+    init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (0...65_535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.init(host: host, port: port)
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Raft
+import ServiceLifecycle
+import Store
+import Synchronization
+
+/// The running node minus HTTP: durable Raft log, state store, peer transport and the driver
+/// thread. A `Service`: starts in `run()`, stops on graceful shutdown.
+public final class NodeCore: Service, Sendable {
+    public let config: ValidatedNodeConfig
+    let logger: Logger
+    let group: any EventLoopGroup
+    private let state = Mutex<Running?>(nil)
+    private let latestStatus = Mutex<RaftStatus?>(nil)
+    private let started = Mutex<[CheckedContinuation<Void, any Error>]?>([])
+
+    struct Running: @unchecked Sendable {
+        // Both are Sendable classes; the tuple is only swapped under the mutex.
+        let driver: RaftDriver<StoreMachine>
+        let transport: PeerTransport
+    }
+
+    public init(config: ValidatedNodeConfig, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.config = config
+        self.logger = logger
+        self.group = group
+    }
+
+    public func run() async throws {
+        let running: Running
+        do {
+            running = try await start()
+        } catch {
+            resumeStartWaiters(with: error)
+            throw error
+        }
+        resumeStartWaiters(with: nil)
+        try? await gracefulShutdown()
+        logger.info("stopping")
+        running.driver.stop()
+        await running.transport.shutdown()
+        state.withLock { $0 = nil }
+    }
+
+    /// Waits until the node has opened its storage and bound its peer port.
+    func waitUntilStarted() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let resumeNow = started.withLock { waiters -> Bool in
+                guard waiters != nil else { return true }
+                waiters?.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    private func resumeStartWaiters(with error: (any Error)?) {
+        let waiters = started.withLock { waiters in
+            defer { waiters = nil }
+            return waiters ?? []
+        }
+        for waiter in waiters {
+            if let error { waiter.resume(throwing: error) } else { waiter.resume() }
+        }
+    }
+
+    private func start() async throws -> Running {
+        let dataDir = URL(fileURLWithPath: config.config.dataDir)
+        try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
+        let storage = try SQLiteLogStorage(path: dataDir.appendingPathComponent("raft.db").path)
+        let persistent = try storage.load()
+        let store = try StateStore(path: dataDir.appendingPathComponent("state.db").path)
+        let voters = Set(config.peers.keys)
+        let raftConfig = RaftConfig(
+            id: config.id, electionTimeoutTicks: config.config.electionTicks,
+            heartbeatIntervalTicks: config.config.heartbeatTicks, preVote: true, checkQuorum: true)
+        var seed = SystemRandomNumberGenerator()
+        let raft = RaftNode(config: raftConfig, configuration: Configuration(voters: voters), state: persistent,
+                            randomSeed: seed.next())
+        logger.info("starting", metadata: [
+            "term": "\(persistent.hardState.term.rawValue)", "lastIndex": "\(persistent.entries.last?.index.rawValue ?? 0)",
+            "applied": "\(store.appliedIndex)",
+        ])
+
+        let sink = DriverSink()
+        let transport = PeerTransport(selfID: config.id, listen: config.peerListen, peers: config.peers,
+                                      secret: config.secret, group: group, sink: sink, logger: logger)
+        let logger = logger
+        let driver = RaftDriver(
+            raft: raft, storage: storage, machine: StoreMachine(store: store),
+            timing: .init(tick: .milliseconds(config.config.tickMs)), logger: logger,
+            send: { transport.send($0) },
+            onStatus: { [weak self] status in self?.latestStatus.withLock { $0 = status } },
+            onFatal: { reason in
+                logger.critical("fail-stop: \(reason)")
+                exit(70)
+            })
+        sink.driver.withLock { $0 = driver }
+        driver.start()
+        try await transport.start()
+        let running = Running(driver: driver, transport: transport)
+        state.withLock { $0 = running }
+        return running
+    }
+
+    var driver: RaftDriver<StoreMachine>? { state.withLock { $0?.driver } }
+
+    /// The Raft status as of the driver's last batch.
+    public var status: RaftStatus? { latestStatus.withLock { $0 } }
+}
+
+/// Routes what the transport receives into the driver (set once the driver exists).
+final class DriverSink: PeerMessageSink {
+    let driver = Mutex<RaftDriver<StoreMachine>?>(nil)
+    func deliver(_ messages: [Message]) { driver.withLock { $0 }?.deliver(messages) }
+    func unreachable(_ peer: NodeID) { driver.withLock { $0 }?.unreachable(peer) }
+}

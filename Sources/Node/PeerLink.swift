@@ -1,0 +1,216 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Raft
+
+/// The outbound connection to one peer: connect, authenticate, then write batches of Raft
+/// messages. Reconnects with exponential backoff. All mutable state is confined to `eventLoop`
+/// (every access goes through `eventLoop.execute` or runs in a callback on it), which is what
+/// makes the `@unchecked Sendable` safe.
+final class PeerLink: @unchecked Sendable {
+    private enum State {
+        case idle
+        case connecting
+        case handshaking(any Channel, clientNonce: [UInt8])
+        case ready(any Channel)
+        case waiting
+        case stopped
+    }
+
+    let selfID: NodeID
+    let peer: NodeID
+    let address: PeerAddress
+    let eventLoop: any EventLoop
+    private let sourceHost: String
+    private let authenticator: PeerAuthenticator
+    private let sink: any PeerMessageSink
+    private let logger: Logger
+    private let limits: PeerTransport.Limits
+    private var state = State.idle
+    private var backoff: TimeAmount
+    private var reconnectTask: Scheduled<Void>?
+    private var droppedSinceReport = 0
+
+    init(selfID: NodeID, peer: NodeID, address: PeerAddress, sourceHost: String, eventLoop: any EventLoop,
+         authenticator: PeerAuthenticator, sink: any PeerMessageSink, logger: Logger, limits: PeerTransport.Limits) {
+        self.selfID = selfID
+        self.peer = peer
+        self.address = address
+        self.sourceHost = sourceHost
+        self.eventLoop = eventLoop
+        self.authenticator = authenticator
+        self.sink = sink
+        var logger = logger
+        logger[metadataKey: "peer"] = "\(peer)"
+        self.logger = logger
+        self.limits = limits
+        self.backoff = limits.reconnectMin
+    }
+
+    func start() {
+        eventLoop.execute { self.connect() }
+    }
+
+    func stop() async {
+        let channel: (any Channel)? = try? await eventLoop.submit { () -> (any Channel)? in
+            self.reconnectTask?.cancel()
+            let current: (any Channel)?
+            switch self.state {
+            case .handshaking(let channel, _), .ready(let channel): current = channel
+            default: current = nil
+            }
+            self.state = .stopped
+            return current
+        }.get()
+        try? await channel?.close()
+    }
+
+    func send(_ messages: [Message]) {
+        eventLoop.execute { self.write(messages) }
+    }
+
+    private func write(_ messages: [Message]) {
+        guard case .ready(let channel) = state, channel.isWritable else {
+            drop(messages.count)
+            return
+        }
+        var buffer = channel.allocator.buffer(capacity: 256)
+        var batch: [[UInt8]] = []
+        var batchBytes = 0
+        for message in messages {
+            let bytes = MessageCodec.encode(message)
+            if !batch.isEmpty && batchBytes + bytes.count + 64 > limits.maxFrameBytes {
+                buffer.writePeerFrame(.raftBatch(batch))
+                batch.removeAll(keepingCapacity: true)
+                batchBytes = 0
+            }
+            batch.append(bytes)
+            batchBytes += bytes.count + 4
+        }
+        buffer.writePeerFrame(.raftBatch(batch))
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    private func drop(_ count: Int) {
+        if droppedSinceReport == 0 { sink.unreachable(peer) }
+        droppedSinceReport += count
+        if case .idle = state { connect() }
+    }
+
+    private func connect() {
+        switch state {
+        case .idle, .waiting: break
+        default: return
+        }
+        state = .connecting
+        let handshakeFrameBytes = limits.handshakeFrameBytes
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.writeBufferWaterMark, value: .init(low: limits.writeBufferHighWaterMark / 2,
+                                                                high: limits.writeBufferHighWaterMark))
+            .connectTimeout(.seconds(1))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let limit = FrameLimit(bytes: handshakeFrameBytes)
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder(limit: limit)))
+                    try channel.pipeline.syncOperations.addHandler(PeerLinkHandler(link: self))
+                }
+            }
+        // Bind the source address to our own loopback alias so partitions can be expressed
+        // with iptables rules on (source, destination) pairs.
+        let connecting: EventLoopFuture<any Channel>
+        if let source = try? SocketAddress(ipAddress: sourceHost, port: 0) {
+            connecting = bootstrap.bind(to: source).connect(host: address.host, port: address.port)
+        } else {
+            connecting = bootstrap.connect(host: address.host, port: address.port)
+        }
+        connecting.whenComplete { result in
+            switch result {
+            case .success(let channel):
+                self.connected(channel)
+            case .failure(let error):
+                self.logger.trace("connect failed", metadata: ["error": "\(error)"])
+                self.scheduleReconnect()
+            }
+        }
+    }
+
+    private func connected(_ channel: any Channel) {
+        guard case .connecting = state else {
+            channel.close(promise: nil)
+            return
+        }
+        let nonce = PeerAuthenticator.nonce()
+        state = .handshaking(channel, clientNonce: nonce)
+        var buffer = channel.allocator.buffer(capacity: 64)
+        buffer.writePeerFrame(.hello(version: PeerFrame.protocolVersion, from: selfID, to: peer, nonce: nonce))
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    /// From the handler: a frame from the server side.
+    func received(_ frame: PeerFrame, on channel: any Channel) {
+        guard case .handshaking(let current, let clientNonce) = state, current === channel,
+              case .challenge(let serverNonce, let proof) = frame,
+              authenticator.verify(proof, label: PeerAuthenticator.serverLabel, clientNonce: clientNonce,
+                                   serverNonce: serverNonce, from: selfID, to: peer)
+        else {
+            logger.warning("peer failed the handshake; closing")
+            channel.close(promise: nil)
+            return
+        }
+        let answer = authenticator.clientProof(clientNonce: clientNonce, serverNonce: serverNonce, from: selfID, to: peer)
+        var buffer = channel.allocator.buffer(capacity: 64)
+        buffer.writePeerFrame(.auth(proof: answer))
+        channel.writeAndFlush(buffer, promise: nil)
+        state = .ready(channel)
+        backoff = limits.reconnectMin
+        if droppedSinceReport > 0 {
+            logger.info("peer connected", metadata: ["droppedWhileDown": "\(droppedSinceReport)"])
+            droppedSinceReport = 0
+        }
+    }
+
+    /// From the handler: the connection closed or failed.
+    func closed(_ channel: any Channel) {
+        switch state {
+        case .handshaking(let current, _) where current === channel, .ready(let current) where current === channel:
+            scheduleReconnect()
+        default:
+            break
+        }
+    }
+
+    private func scheduleReconnect() {
+        if case .stopped = state { return }
+        state = .waiting
+        let delay = backoff
+        backoff = min(backoff * 2, limits.reconnectMax)
+        reconnectTask = eventLoop.scheduleTask(in: delay) { self.connect() }
+    }
+}
+
+/// Pipeline end of an outbound connection; forwards to its `PeerLink` on the same event loop.
+final class PeerLinkHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private let link: PeerLink
+
+    init(link: PeerLink) { self.link = link }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        do {
+            link.received(try PeerFrame.read(from: &buffer), on: context.channel)
+        } catch {
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        link.closed(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,358 @@
+import Foundation
+import Logging
+import Raft
+
+/// What the driver applies committed entries to. Used only on the driver thread.
+protocol ReplicatedStateMachine: AnyObject, SendableMetatype {
+    associatedtype Output: Sendable
+    /// The highest log index already applied (entries at or below it are skipped).
+    var appliedIndex: UInt64 { get }
+    /// Applies entries in order, in one transaction with the applied index; one output per entry.
+    func apply(_ entries: [Entry]) throws -> [Output]
+}
+
+/// Errors a caller of the driver sees.
+enum DriverError: Error, Sendable, Equatable {
+    /// Not the leader; `leader` is who we believe leads.
+    case notLeader(leader: NodeID?)
+    /// Back-pressure or a transfer in progress: retry shortly.
+    case busy(String)
+    /// The proposal's slot in the log was taken by another leader's entry: it will never commit.
+    case dropped
+    /// The node is stopping or has failed.
+    case stopped
+}
+
+/// Runs one Raft node on a dedicated thread: ticks, steps messages, persists each batch of
+/// effects in one storage transaction (group commit: every input that arrived while the last
+/// batch was being written rides in the next one), sends, applies and answers waiters.
+///
+/// Thread-safety: `inbox` is guarded by `condition`; every other stored property is touched only
+/// by the driver thread, which is what makes `@unchecked Sendable` safe.
+final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
+    typealias Output = Machine.Output
+    typealias ProposalCompletion = @Sendable (Result<(index: UInt64, output: Output), DriverError>) -> Void
+    typealias ReadBody = (Machine) -> Void
+
+    private enum Input {
+        case messages([Message])
+        case unreachable(NodeID)
+        case propose([UInt8], ProposalCompletion)
+        case read(linearizable: Bool, fail: @Sendable (DriverError) -> Void, body: ReadBody)
+        case readAt(index: UInt64, fail: @Sendable (DriverError) -> Void, body: ReadBody)
+        case transfer(NodeID)
+        case stop
+    }
+
+    struct Timing: Sendable {
+        var tick = Duration.milliseconds(10)
+        var readTimeoutTicks: UInt64 = 500
+    }
+
+    private let condition = NSCondition()
+    private var inbox: [Input] = []
+    private var stopping = false
+
+    private var raft: RaftNode
+    private let storage: any LogStorage
+    private let machine: Machine
+    private let send: @Sendable ([Message]) -> Void
+    private let onStatus: @Sendable (RaftStatus) -> Void
+    private let onFatal: @Sendable (String) -> Void
+    private let timing: Timing
+    private var logger: Logger
+    private var pendingProposals: [UInt64: (term: Term, completion: ProposalCompletion)] = [:]
+    /// Reads waiting for their ReadIndex round; a read whose round never completes (leadership
+    /// lost, partition) fails after `readTimeoutTicks`.
+    private var pendingReads: [UInt64: (deadline: UInt64, fail: @Sendable (DriverError) -> Void, body: ReadBody)] = [:]
+    private var readsAwaitingApply: [(index: UInt64, deadline: UInt64, fail: @Sendable (DriverError) -> Void, body: ReadBody)] = []
+    private var ticks: UInt64 = 0
+    private var nextReadContext: UInt64 = 1
+    private var thread: Thread?
+    private let finished = NSCondition()
+    private var isFinished = false
+
+    init(raft: RaftNode, storage: any LogStorage, machine: Machine, timing: Timing, logger: Logger,
+         send: @escaping @Sendable ([Message]) -> Void,
+         onStatus: @escaping @Sendable (RaftStatus) -> Void,
+         onFatal: @escaping @Sendable (String) -> Void) {
+        self.raft = raft
+        self.storage = storage
+        self.machine = machine
+        self.timing = timing
+        self.logger = logger
+        self.send = send
+        self.onStatus = onStatus
+        self.onFatal = onFatal
+    }
+
+    func start() {
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "raft-driver"
+        thread.stackSize = 4 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Stops the loop and waits for it to finish its current batch.
+    func stop() {
+        enqueue(.stop)
+        finished.lock()
+        while !isFinished { finished.wait() }
+        finished.unlock()
+    }
+
+    // MARK: inputs (any thread)
+
+    func deliver(_ messages: [Message]) { enqueue(.messages(messages)) }
+    func unreachable(_ peer: NodeID) { enqueue(.unreachable(peer)) }
+    func transferLeadership(to target: NodeID) { enqueue(.transfer(target)) }
+
+    func propose(_ data: [UInt8], completion: @escaping ProposalCompletion) {
+        enqueue(.propose(data, completion), orFail: { completion(.failure(.stopped)) })
+    }
+
+    /// Runs `body` on the driver thread against the applied state: after a ReadIndex round when
+    /// `linearizable`, at once otherwise.
+    func read<T: Sendable>(linearizable: Bool, _ body: @escaping @Sendable (Machine) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let fail: @Sendable (DriverError) -> Void = { continuation.resume(throwing: $0) }
+            enqueue(.read(linearizable: linearizable, fail: fail, body: { machine in
+                continuation.resume(with: Result { try body(machine) })
+            }), orFail: { fail(.stopped) })
+        }
+    }
+
+    /// Returns once this node has applied `index` (read-your-writes after a forwarded write).
+    func waitApplied(_ index: UInt64) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let fail: @Sendable (DriverError) -> Void = { continuation.resume(throwing: $0) }
+            enqueue(.readAt(index: index, fail: fail, body: { _ in continuation.resume() }), orFail: { fail(.stopped) })
+        }
+    }
+
+    private func enqueue(_ input: Input, orFail: (() -> Void)? = nil) {
+        condition.lock()
+        if stopping {
+            condition.unlock()
+            orFail?()
+            return
+        }
+        inbox.append(input)
+        if case .stop = input { stopping = true }
+        condition.signal()
+        condition.unlock()
+    }
+
+    // MARK: the loop (driver thread only)
+
+    private func loop() {
+        let clock = ContinuousClock()
+        var nextTick = clock.now.advanced(by: timing.tick)
+        var running = true
+        publishStatus()
+        while running {
+            condition.lock()
+            while inbox.isEmpty && clock.now < nextTick {
+                let remaining = clock.now.duration(to: nextTick)
+                _ = condition.wait(until: Date(timeIntervalSinceNow: remaining.seconds))
+            }
+            let inputs = inbox
+            inbox.removeAll(keepingCapacity: true)
+            condition.unlock()
+
+            for input in inputs where running {
+                running = handle(input)
+            }
+            // Ticks that fell due (never more than a few at once after a stall: a long pause
+            // must not fire a burst of elections).
+            var ticks = 0
+            var due = 0
+            while clock.now >= nextTick {
+                if due < 3 { raft.tick() }
+                due += 1
+                ticks += 1
+                nextTick = nextTick.advanced(by: timing.tick)
+            }
+            if due > 0 { expireReads() }
+            if running { running = drainEffects() }
+        }
+        failAllWaiters(.stopped)
+        finished.lock()
+        isFinished = true
+        finished.broadcast()
+        finished.unlock()
+    }
+
+    private func handle(_ input: Input) -> Bool {
+        switch input {
+        case .messages(let messages):
+            for message in messages { raft.step(message) }
+        case .unreachable(let peer):
+            raft.reportUnreachable(peer)
+        case .transfer(let target):
+            raft.transferLeadership(to: target)
+        case .propose(let data, let completion):
+            do {
+                let range = try raft.propose([data])
+                pendingProposals[range.lowerBound.rawValue] = (raft.status.term, completion)
+            } catch {
+                completion(.failure(Self.driverError(error)))
+            }
+        case .read(let linearizable, let fail, let body):
+            if linearizable {
+                let context = nextReadContext
+                nextReadContext += 1
+                do {
+                    try raft.readIndex(context: Self.bytes(context))
+                    pendingReads[context] = (ticks + timing.readTimeoutTicks, fail, body)
+                } catch {
+                    fail(Self.driverError(error))
+                }
+            } else {
+                body(machine)
+            }
+        case .readAt(let index, let fail, let body):
+            if index <= machine.appliedIndex {
+                body(machine)
+            } else {
+                readsAwaitingApply.append((index, ticks + timing.readTimeoutTicks, fail, body))
+            }
+        case .stop:
+            return false
+        }
+        return true
+    }
+
+    /// Executes every batch the core has, in the order `Effects` prescribes.
+    private func drainEffects() -> Bool {
+        while let effects = raft.takeEffects() {
+            send(effects.messages)
+            if effects.snapshot != nil {
+                // Snapshot installation arrives with log compaction (issue 7); until then no
+                // leader compacts, so a snapshot here is a broken invariant of ours.
+                return fatal("received a snapshot to install, which this version cannot do")
+            }
+            if effects.hardState != nil || !effects.entries.isEmpty {
+                do {
+                    try storage.save(hardState: effects.hardState, entries: effects.entries)
+                } catch {
+                    return fatal("log storage failed: \(error)")
+                }
+            }
+            send(effects.messagesAfterPersist)
+            if !effects.committedEntries.isEmpty && !apply(effects.committedEntries) { return false }
+            for state in effects.readStates { readReady(state) }
+            raft.acknowledge(effects.number)
+            if effects.softState != nil {
+                logger.info("raft role changed", metadata: [
+                    "role": "\(effects.softState?.role.rawValue ?? "?")",
+                    "leader": "\(effects.softState?.leader.map { "\($0)" } ?? "none")",
+                    "term": "\(raft.status.term.rawValue)",
+                ])
+            }
+            publishStatus()
+        }
+        return true
+    }
+
+    private func apply(_ entries: [Entry]) -> Bool {
+        let fresh = entries.filter { $0.index.rawValue > machine.appliedIndex }
+        if !fresh.isEmpty {
+            let outputs: [Output]
+            do {
+                outputs = try machine.apply(fresh)
+            } catch {
+                return fatal("apply failed at index \(fresh[0].index.rawValue): \(error)")
+            }
+            precondition(outputs.count == fresh.count, "state machine returned \(outputs.count) outputs for \(fresh.count) entries")
+            for (entry, output) in zip(fresh, outputs) {
+                guard let pending = pendingProposals.removeValue(forKey: entry.index.rawValue) else { continue }
+                pending.completion(pending.term == entry.term ? .success((entry.index.rawValue, output)) : .failure(.dropped))
+            }
+        }
+        // Proposals whose index was skipped (already applied before a restart) cannot be ours.
+        let applied = machine.appliedIndex
+        readsAwaitingApply.removeAll { waiting in
+            guard waiting.index <= applied else { return false }
+            waiting.body(machine)
+            return true
+        }
+        return true
+    }
+
+    private func readReady(_ state: ReadState) {
+        guard let context = Self.integer(state.context), let pending = pendingReads.removeValue(forKey: context) else { return }
+        if state.index.rawValue <= machine.appliedIndex {
+            pending.body(machine)
+        } else {
+            readsAwaitingApply.append((state.index.rawValue, pending.deadline, pending.fail, pending.body))
+        }
+    }
+
+    private func expireReads() {
+        let now = ticks
+        for (context, pending) in pendingReads where pending.deadline <= now {
+            pendingReads[context] = nil
+            pending.fail(.busy("read not confirmed in time (leadership may be moving)"))
+        }
+        readsAwaitingApply.removeAll { waiting in
+            guard waiting.deadline <= now else { return false }
+            waiting.fail(.busy("this node has not caught up in time"))
+            return true
+        }
+    }
+
+    private func publishStatus() { onStatus(raft.status) }
+
+    private func fatal(_ reason: String) -> Bool {
+        logger.critical("stopping: \(reason)")
+        failAllWaiters(.stopped)
+        onFatal(reason)
+        return false
+    }
+
+    private func failAllWaiters(_ error: DriverError) {
+        for pending in pendingProposals.values { pending.completion(.failure(error)) }
+        pendingProposals.removeAll()
+        for pending in pendingReads.values { pending.fail(error) }
+        pendingReads.removeAll()
+        for waiting in readsAwaitingApply { waiting.fail(error) }
+        readsAwaitingApply.removeAll()
+        condition.lock()
+        let leftovers = inbox
+        inbox.removeAll()
+        stopping = true
+        condition.unlock()
+        for input in leftovers {
+            switch input {
+            case .propose(_, let completion): completion(.failure(error))
+            case .read(_, let fail, _), .readAt(_, let fail, _): fail(error)
+            default: break
+            }
+        }
+    }
+
+    static func driverError(_ error: ProposalError) -> DriverError {
+        switch error {
+        case .notLeader(let leader): .notLeader(leader: leader)
+        case .transferInProgress: .busy("leadership transfer in progress")
+        case .tooManyUncommitted: .busy("too many uncommitted entries")
+        case .configurationChangePending: .busy("a membership change is pending")
+        }
+    }
+
+    static func bytes(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+
+    static func integer(_ bytes: [UInt8]) -> UInt64? {
+        guard bytes.count == 8 else { return nil }
+        return bytes.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,20 @@
+import Raft
+import Store
+
+/// Adapts the replicated store to the driver. Membership-change entries are Raft's business:
+/// the store sees them as no-ops so its applied index still advances with the log.
+final class StoreMachine: ReplicatedStateMachine {
+    typealias Output = ApplyOutcome
+    let store: StateStore
+
+    init(store: StateStore) { self.store = store }
+
+    var appliedIndex: UInt64 { store.appliedIndex }
+
+    func apply(_ entries: [Entry]) throws -> [ApplyOutcome] {
+        let logEntries = entries.map { entry in
+            LogEntry(index: entry.index.rawValue, term: entry.term.rawValue, data: entry.kind == .normal ? entry.data : [])
+        }
+        return try store.apply(entries: logEntries).map(\.outcome)
+    }
+}

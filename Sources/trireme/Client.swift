@@ -1,0 +1,87 @@
+import API
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A small JSON-over-HTTP client for the CLI. Tries the given nodes in order until one answers;
+/// any node accepts any request (followers forward writes to the leader).
+struct APIClient: Sendable {
+    let servers: [String]
+    let timeout: TimeInterval
+
+    struct Reply: Sendable {
+        var status: Int
+        var body: Data
+        var headers: [String: String]
+        var server: String
+    }
+
+    enum ClientError: Error, CustomStringConvertible {
+        case unreachable([String: String])
+        case api(status: Int, APIError)
+        case unexpected(status: Int, String)
+
+        var description: String {
+            switch self {
+            case .unreachable(let errors):
+                let lines = errors.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)" }.joined(separator: "\n")
+                return "no node answered:\n\(lines)\nIs the cluster running? Try `cluster/status.sh`, or pass --server HOST:PORT."
+            case .api(let status, let error):
+                return "error \(status) \(error.code.rawValue): \(error.message)" + (error.field.map { " (field: \($0))" } ?? "")
+                    + (error.outcome == .unknown ? "\nThe write may still have happened; retry with the same --idempotency-key." : "")
+            case .unexpected(let status, let text):
+                return "unexpected answer \(status): \(text.prefix(500))"
+            }
+        }
+    }
+
+    func send(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
+        var failures: [String: String] = [:]
+        for server in servers {
+            guard let url = URL(string: "http://\(server)\(path)") else {
+                failures[server] = "bad address"
+                continue
+            }
+            var request = URLRequest(url: url, timeoutInterval: timeout)
+            request.httpMethod = method
+            request.httpBody = body
+            if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+            do {
+                let (data, response) = try await URLSession.shared.data(for: request)
+                guard let http = response as? HTTPURLResponse else {
+                    failures[server] = "not an HTTP response"
+                    continue
+                }
+                var replyHeaders: [String: String] = [:]
+                for (key, value) in http.allHeaderFields {
+                    if let key = key as? String, let value = value as? String { replyHeaders[key.lowercased()] = value }
+                }
+                return Reply(status: http.statusCode, body: data, headers: replyHeaders, server: server)
+            } catch {
+                failures[server] = error.localizedDescription
+            }
+        }
+        throw ClientError.unreachable(failures)
+    }
+
+    /// Sends and decodes a 2xx JSON answer, or throws the API's error.
+    func call<T: Decodable>(_ method: String, _ path: String, body: (any Encodable)? = nil,
+                            headers: [String: String] = [:], as type: T.Type) async throws -> (T, Reply) {
+        let data = try body.map { try JSONEncoder().encode($0) }
+        let reply = try await send(method, path, body: data, headers: headers)
+        guard (200..<300).contains(reply.status) else {
+            if let error = try? JSONDecoder().decode(APIErrorBody.self, from: reply.body) {
+                throw ClientError.api(status: reply.status, error.error)
+            }
+            throw ClientError.unexpected(status: reply.status, String(decoding: reply.body, as: UTF8.self))
+        }
+        return (try JSONDecoder().decode(T.self, from: reply.body), reply)
+    }
+}
+
+/// Percent-encodes one path segment.
+func segment(_ text: String) -> String {
+    text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_.~"))) ?? text
+}

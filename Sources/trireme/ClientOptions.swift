@@ -1,0 +1,27 @@
+import ArgumentParser
+
+/// Options every client command shares.
+struct ClientOptions: ParsableArguments {
+    @Option(name: .customLong("server"), help: "Node API address(es) HOST:PORT, comma-separated; tried in order.")
+    var servers: String = ProcessEnvironment.servers ?? "127.0.0.11:7001,127.0.0.12:7001,127.0.0.13:7001"
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @Option(help: "Seconds to wait for an answer.")
+    var timeout: Double = 15
+
+    var client: APIClient {
+        APIClient(servers: servers.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
+                  timeout: timeout)
+    }
+}
+
+enum ProcessEnvironment {
+    /// `TRIREME_SERVER` overrides the default node list.
+    static var servers: String? { getenv("TRIREME_SERVER").map { String(cString: $0) } }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

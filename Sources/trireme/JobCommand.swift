@@ -1,0 +1,91 @@
+import API
+import ArgumentParser
+import Foundation
+
+struct JobCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "job", abstract: "Run and follow Dataflow-style jobs from templates.",
+        subcommands: [Create.self, Get.self, List.self, Cancel.self, Watch.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a job: `trireme job create wordcount --param inputFile=… --param output=…`.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "Template name, e.g. wordcount.") var template: String
+        @Option(name: .customLong("param"), help: "A template parameter KEY=VALUE (repeatable).") var params: [String] = []
+        @Option(help: "Makes a retried create return the first outcome.") var idempotencyKey: String?
+
+        func run() async throws {
+            var parameters: [String: JSONValue] = [:]
+            for param in params {
+                guard let equals = param.firstIndex(of: "=") else { throw ValidationError("--param \(param): expected KEY=VALUE") }
+                parameters[String(param[..<equals])] = .string(String(param[param.index(after: equals)...]))
+            }
+            let headers = idempotencyKey.map { [APIHeader.idempotencyKey: $0] } ?? [:]
+            let (job, _) = try await options.client.call("POST", "/v1/jobs", body: JobRequest(template: template, parameters: parameters),
+                                                         headers: headers, as: JobBody.self)
+            print(options.json ? Output.json(job) : job.id)
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        @OptionGroup var options: ClientOptions
+        @Argument var id: String
+        func run() async throws {
+            let (job, _) = try await options.client.call("GET", "/v1/jobs/\(segment(id))", as: JobBody.self)
+            print(options.json ? Output.json(job) : JobCommand.describe([job]))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var options: ClientOptions
+        func run() async throws {
+            let (page, _) = try await options.client.call("GET", "/v1/jobs?pageSize=100", as: JobList.self)
+            print(options.json ? Output.json(page.jobs) : JobCommand.describe(page.jobs))
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        @OptionGroup var options: ClientOptions
+        @Argument var id: String
+        func run() async throws {
+            let (job, _) = try await options.client.call("POST", "/v1/jobs/\(segment(id)):cancel", as: JobBody.self)
+            print(options.json ? Output.json(job) : JobCommand.describe([job]))
+        }
+    }
+
+    struct Watch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a live progress bar until the job ends.")
+        @OptionGroup var options: ClientOptions
+        @Argument var id: String
+        @Option(help: "Give up after this many seconds.") var maxWait: Double = 3_600
+
+        func run() async throws {
+            let deadline = Date().addingTimeInterval(maxWait)
+            var last: JobBody?
+            while Date() < deadline {
+                let (job, _) = try await options.client.call("GET", "/v1/jobs/\(segment(id))", as: JobBody.self)
+                last = job
+                let done = job.counters["tasksDone"] ?? 0
+                let total = max(job.counters["tasksTotal"] ?? 0, 1)
+                let width = 30
+                let filled = Int(Double(width) * Double(done) / Double(total))
+                let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+                let line = "\(job.id) \(job.state.padding(toLength: 10, withPad: " ", startingAt: 0)) [\(bar)] \(done)/\(total) tasks"
+                if Output.isTerminal { print("\r\(line)", terminator: "") } else { print(line) }
+                fflush(stdout)
+                if ["DONE", "FAILED", "CANCELLED"].contains(job.state) { break }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            if Output.isTerminal { print("") }
+            guard let last else { return }
+            if options.json { print(Output.json(last)) }
+            if last.state != "DONE" { throw ExitCode(last.state == "FAILED" ? 2 : 3) }
+        }
+    }
+
+    static func describe(_ jobs: [JobBody]) -> String {
+        Output.table(["ID", "TEMPLATE", "STATE", "CREATED", "ERROR"], jobs.map { j in
+            [j.id, j.template, j.state, j.createTime, String((j.error ?? "").prefix(40))]
+        })
+    }
+}

@@ -1,0 +1,95 @@
+import API
+import ArgumentParser
+import Foundation
+
+struct TaskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "task", abstract: "Send and inspect tasks.",
+        subcommands: [Create.self, Get.self, List.self, Delete.self, Run.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a task in a queue.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "Queue name.") var queue: String
+        @Option(help: "Task kind: http, preprocess, or a test kind when enabled.") var kind: String = "http"
+        @Option(help: "Kind-specific JSON payload, e.g. '{\"url\":\"http://127.0.0.1:9000/\"}'.") var payload: String?
+        @Option(help: "Task name for de-duplication.") var name: String?
+        @Option(help: "When to run it (RFC 3339); default now.") var scheduleTime: String?
+        @Option(help: "Attempt deadline, ms.") var dispatchDeadlineMs: Int64?
+        @Option(help: "Makes a retried create return the first outcome.") var idempotencyKey: String?
+
+        func run() async throws {
+            var payloadValue: JSONValue?
+            if let payload {
+                do {
+                    payloadValue = try JSONDecoder().decode(JSONValue.self, from: Data(payload.utf8))
+                } catch {
+                    throw ValidationError("--payload is not valid JSON: \(error)")
+                }
+            }
+            let request = TaskRequest(name: name, kind: kind, payload: payloadValue, scheduleTime: scheduleTime,
+                                      dispatchDeadlineMs: dispatchDeadlineMs)
+            let headers = idempotencyKey.map { [APIHeader.idempotencyKey: $0] } ?? [:]
+            let (task, _) = try await options.client.call("POST", "/v1/queues/\(segment(queue))/tasks", body: request,
+                                                          headers: headers, as: TaskBody.self)
+            print(options.json ? Output.json(task) : task.id)
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        @OptionGroup var options: ClientOptions
+        @Argument var queue: String
+        @Argument var id: String
+        func run() async throws {
+            let (task, _) = try await options.client.call("GET", "/v1/queues/\(segment(queue))/tasks/\(segment(id))", as: TaskBody.self)
+            print(options.json ? Output.json(task) : TaskCommand.describe([task]))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var options: ClientOptions
+        @Argument var queue: String
+        @Option(help: "Only tasks in this state.") var state: String?
+        @Option(help: "At most this many tasks.") var limit: Int = 100
+        func run() async throws {
+            var all: [TaskBody] = []
+            var token: String?
+            repeat {
+                var query = "pageSize=\(min(limit - all.count, 500))"
+                if let state { query += "&state=\(segment(state))" }
+                if let token { query += "&pageToken=\(segment(token))" }
+                let (page, _) = try await options.client.call("GET", "/v1/queues/\(segment(queue))/tasks?\(query)", as: TaskList.self)
+                all += page.tasks
+                token = page.nextPageToken
+            } while token != nil && all.count < limit
+            print(options.json ? Output.json(all) : TaskCommand.describe(all))
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        @OptionGroup var options: ClientOptions
+        @Argument var queue: String
+        @Argument var id: String
+        func run() async throws {
+            _ = try await options.client.call("DELETE", "/v1/queues/\(segment(queue))/tasks/\(segment(id))", as: JSONValue.self)
+            print("deleted task \(id)")
+        }
+    }
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a task due now.")
+        @OptionGroup var options: ClientOptions
+        @Argument var queue: String
+        @Argument var id: String
+        func run() async throws {
+            let (task, _) = try await options.client.call("POST", "/v1/queues/\(segment(queue))/tasks/\(segment(id)):run", as: TaskBody.self)
+            print(options.json ? Output.json(task) : TaskCommand.describe([task]))
+        }
+    }
+
+    static func describe(_ tasks: [TaskBody]) -> String {
+        Output.table(["ID", "NAME", "KIND", "STATE", "ATTEMPTS", "SCHEDULED", "LAST ERROR"], tasks.map { t in
+            [t.id, t.name ?? "-", t.kind, t.state, String(t.attempts), t.scheduleTime, String((t.lastError ?? "").prefix(40))]
+        })
+    }
+}
