@@ -13,8 +13,10 @@ private let entryBytes = 200
 private let runSeconds = 2.0
 
 func runStorageBench() -> [BenchRow] {
-    let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("raftbench-storage-\(UUID().uuidString)").path
+    // RAFTBENCH_STORAGE_DIR names the (new, removed afterwards) directory: another disk, a
+    // tmpfs, or a fixed path for `strace -P` fault injection.
+    let directory = ProcessInfo.processInfo.environment["RAFTBENCH_STORAGE_DIR"]
+        ?? FileManager.default.temporaryDirectory.path + "/raftbench-storage-\(ProcessInfo.processInfo.processIdentifier)"
     do {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     } catch {
@@ -26,7 +28,10 @@ func runStorageBench() -> [BenchRow] {
     var rows: [BenchRow] = []
     let baseline = plainFsyncRate(path: directory + "/plain.dat", bytes: 4096)
     rows.append(BenchRow(name: "storage: plain write(4 KiB)+fdatasync", value: baseline, unit: "fsyncs/s",
-                         note: "baseline, same directory"))
+                         note: "baseline: append, same directory"))
+    let overwrite = plainFsyncRate(path: directory + "/overwrite.dat", bytes: 4096, inPlace: true)
+    rows.append(BenchRow(name: "storage: plain pwrite(4 KiB @0)+fdatasync", value: overwrite, unit: "fsyncs/s",
+                         note: "overwrite in place (no size change)"))
     for batch in [1, 16, 256] {
         // The plain loop writing as many bytes as the batch, for a like-for-like ceiling.
         let batchBaseline = batch == 1 ? baseline
@@ -45,7 +50,46 @@ func runStorageBench() -> [BenchRow] {
         }
     }
     rows.append(measureLoad(path: directory + "/log-256.db"))
+    rows += measureCodec()
     return rows
+}
+
+/// The peer message codec (it lives beside the storage in this bench: both are per-entry CPU
+/// costs on the replication path). Encode and decode of a heartbeat and of a 16-entry append.
+private func measureCodec() -> [BenchRow] {
+    let payload = [UInt8](repeating: 0x5A, count: entryBytes)
+    let append = Message(from: NodeID(1), to: NodeID(2), term: Term(7), payload: .append(.init(
+        prevLogIndex: LogIndex(1000), prevLogTerm: Term(7),
+        entries: (1...16).map { Entry(term: Term(7), index: LogIndex(1000 + UInt64($0)), data: payload) },
+        commit: LogIndex(990))))
+    let heartbeat = Message(from: NodeID(1), to: NodeID(2), term: Term(7), payload: .heartbeat(.init(commit: LogIndex(990))))
+    var rows: [BenchRow] = []
+    for (name, message) in [("heartbeat", heartbeat), ("append 16 x 200 B", append)] {
+        let bytes = MessageCodec.encode(message)
+        var sink = 0
+        let encodeRate = rate { sink &+= MessageCodec.encode(message).count }
+        let decodeRate = rate {
+            if case .append(let a)? = try? MessageCodec.decode(bytes).payload { sink &+= a.entries.count } else { sink &+= 1 }
+        }
+        precondition(sink > 0)
+        rows.append(BenchRow(name: "codec: encode \(name)", value: encodeRate, unit: "msgs/s", note: "\(bytes.count) B"))
+        rows.append(BenchRow(name: "codec: decode \(name)", value: decodeRate, unit: "msgs/s", note: "\(bytes.count) B"))
+    }
+    return rows
+}
+
+/// Calls `body` in rounds of 1,000 for about half a second; returns calls/s.
+private func rate(_ body: () -> Void) -> Double {
+    let clock = ContinuousClock()
+    let start = clock.now
+    var calls = 0
+    var elapsed = Duration.zero
+    while elapsed < .milliseconds(500) {
+        for _ in 0..<1_000 { body() }
+        calls += 1_000
+        elapsed = clock.now - start
+    }
+    return Double(calls) / storageSeconds(elapsed)
 }
 
 /// Saves batches of `batch` entries (each with a hard state, as Raft does) for about
@@ -86,9 +130,11 @@ private func measureLoad(path: String) -> BenchRow {
     }
 }
 
-/// Appends `bytes` and fdatasyncs, in a loop for about `runSeconds`; returns fsyncs/s.
-private func plainFsyncRate(path: String, bytes: Int) -> Double {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
+/// Appends (or, `inPlace`, overwrites at offset 0) `bytes` and fdatasyncs, in a loop for about
+/// `runSeconds`; returns fsyncs/s. An append also changes the file size, which the file
+/// system must journal; SQLite's WAL is mostly rewritten in place after a checkpoint.
+private func plainFsyncRate(path: String, bytes: Int, inPlace: Bool = false) -> Double {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | (inPlace ? 0 : O_APPEND), 0o644)
     guard fd >= 0 else { return 0 }
     defer {
         close(fd)
@@ -100,7 +146,7 @@ private func plainFsyncRate(path: String, bytes: Int) -> Double {
     let start = clock.now
     var elapsed = Duration.zero
     while elapsed < .seconds(runSeconds) {
-        let written = buffer.withUnsafeBytes { write(fd, $0.baseAddress, bytes) }
+        let written = buffer.withUnsafeBytes { inPlace ? pwrite(fd, $0.baseAddress, bytes, 0) : write(fd, $0.baseAddress, bytes) }
         guard written == bytes, fdatasync(fd) == 0 else { return 0 }
         syncs += 1
         elapsed = clock.now - start
