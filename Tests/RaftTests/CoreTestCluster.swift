@@ -39,6 +39,10 @@ struct CoreTestCluster {
     var isolated: Set<NodeID> = []
     /// Return false to drop a message.
     var filter: (Message) -> Bool = { _ in true }
+    /// Rewrites a message in transit (after `filter`).
+    var transform: (Message) -> Message = { $0 }
+    /// Messages dropped by isolation or the filter.
+    var dropped: [Message] = []
     /// When set, the cluster acknowledges snapshots to the leader automatically.
     var autoReportSnapshots = true
     let configFor: (NodeID) -> RaftConfig
@@ -48,6 +52,16 @@ struct CoreTestCluster {
         configFor = config
         initial = Configuration(voters: Set(voters.map(nid)), learners: Set(learners.map(nid)))
         for raw in voters + learners { add(nid(raw)) }
+    }
+
+    /// Starts nodes from given durable states (voters only).
+    init(states: [UInt64: PersistentState], config: @escaping (NodeID) -> RaftConfig = { RaftConfig(id: $0) }) {
+        configFor = config
+        initial = Configuration(voters: Set(states.keys.map(nid)))
+        for (raw, state) in states {
+            disks[nid(raw)] = CoreTestDisk(state: state)
+            nodes[nid(raw)] = RaftNode(config: config(nid(raw)), configuration: initial, state: state, randomSeed: raw)
+        }
     }
 
     /// Starts a node with an empty disk (also used for nodes joining later).
@@ -98,10 +112,14 @@ struct CoreTestCluster {
     mutating func deliverAll() {
         let batch = inFlight
         inFlight = []
-        for message in batch {
-            guard !isolated.contains(message.from), !isolated.contains(message.to), filter(message),
-                var node = nodes[message.to]
-            else { continue }
+        for original in batch {
+            guard !isolated.contains(original.from), !isolated.contains(original.to), filter(original),
+                var node = nodes[original.to]
+            else {
+                dropped.append(original)
+                continue
+            }
+            let message = transform(original)
             delivered.append(message)
             node.step(message)
             nodes[message.to] = node
@@ -155,6 +173,13 @@ struct CoreTestCluster {
         return range
     }
 
+    /// Proposes on `id` without stabilizing.
+    mutating func proposeOnly(_ id: UInt64, _ items: [[UInt8]]) throws(ProposalError) -> ClosedRange<LogIndex> {
+        guard var node = nodes[nid(id)] else { preconditionFailure("no node \(id)") }
+        defer { nodes[nid(id)] = node }
+        return try node.propose(items)
+    }
+
     var leaders: [NodeID] { nodes.values.filter { $0.status.role == .leader }.map(\.status.id).sorted() }
 }
 
@@ -191,3 +216,6 @@ struct SoloNode {
 func entries(terms: [UInt64], from first: UInt64 = 1) -> [Entry] {
     terms.enumerated().map { Entry(term: Term($0.element), index: LogIndex(first + UInt64($0.offset)), data: [UInt8($0.offset & 0xFF)]) }
 }
+
+/// A config without pre-vote (for tests that look at plain §5.2 elections).
+func plainConfig(_ id: NodeID) -> RaftConfig { RaftConfig(id: id, preVote: false) }

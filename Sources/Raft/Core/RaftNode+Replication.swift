@@ -139,12 +139,17 @@ extension RaftNode {
         }
         // A peer claiming more than we have is broken: ignore it.
         guard response.index <= log.lastIndex else { return }
+        let wasPaused = state.progress[i].isPaused
         guard state.progress[i].maybeUpdate(response.index) else { return }
         switch state.progress[i].state {
         case .probe, .snapshot: state.progress[i].becomeReplicate()
         case .replicate: state.progress[i].freeInflights(upTo: response.index)
         }
-        maybeCommit(&state)
+        // A follower that was paused missed the broadcasts of the commit index: tell it now,
+        // with an empty append if need be (etcd does the same).
+        if !maybeCommit(&state) && wasPaused {
+            sendAppend(&state.progress[i], sendIfEmpty: true)
+        }
         while sendAppend(&state.progress[i], sendIfEmpty: false) {}
         if state.transferTarget == peer && state.progress[i].match == log.lastIndex {
             send(to: peer, .timeoutNow)
