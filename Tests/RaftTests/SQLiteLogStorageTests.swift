@@ -45,6 +45,16 @@ struct SQLiteLogStorageTests {
         #expect(storage.nodeID == NodeID(1))
     }
 
+    @Test("a half-created file from a crash during creation is discarded, never opened")
+    func leftoverCreation() throws {
+        let dir = try TempDir()
+        #expect(FileManager.default.createFile(atPath: dir.path() + ".creating", contents: Data([1, 2, 3])))
+        let storage = try SQLiteLogStorage(path: dir.path(), nodeID: NodeID(5))
+        #expect(try storage.load() == PersistentState())
+        #expect(!FileManager.default.fileExists(atPath: dir.path() + ".creating"))
+        #expect(FileManager.default.fileExists(atPath: dir.path()))
+    }
+
     @Test("hard state, entries and snapshot metadata round-trip through close and reopen")
     func roundTripAndReopen() throws {
         let dir = try TempDir()

@@ -72,7 +72,7 @@ extension SQLiteLogStorage {
         }
         let fd = open(directory, O_RDONLY)
         guard fd >= 0 else { throw .io("open directory \(directory): \(errnoText())") }
-        defer { _ = Glibc.close(fd) }
+        defer { closeDescriptor(fd) }
         guard fsync(fd) == 0 else { throw .io("fsync directory \(directory): \(errnoText())") }
     }
 
@@ -84,7 +84,7 @@ extension SQLiteLogStorage {
     static func checkHeader(_ path: String) throws(LogStorageError) {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw .io("open \(path): \(errnoText())") }
-        defer { _ = Glibc.close(fd) }
+        defer { closeDescriptor(fd) }
         var header = [UInt8](repeating: 0, count: 16)
         let count = header.withUnsafeMutableBytes { read(fd, $0.baseAddress, 16) }
         guard count >= 0 else { throw .io("read \(path): \(errnoText())") }
@@ -98,4 +98,9 @@ extension SQLiteLogStorage {
     static func errnoText() -> String {
         String(cString: strerror(errno))
     }
+}
+
+/// `close(2)`, named apart from `SQLiteLogStorage.close()`.
+private func closeDescriptor(_ fd: Int32) {
+    _ = close(fd)
 }
