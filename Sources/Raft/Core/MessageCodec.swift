@@ -32,7 +32,7 @@ public enum MessageCodec {
     }
 
     /// Appends the encoding of `m` to `out` (for batching several messages into one buffer;
-    /// the caller frames them).
+    /// the caller frames them). Precondition: every node id in `m` is non-zero (0 is "none").
     public static func encode(_ m: Message, into out: inout [UInt8]) {
         out.append(formatVersion)
         out.append(tag(of: m.payload).rawValue)
