@@ -88,6 +88,7 @@ struct CoreTestCluster {
         (committed[nid(id)] ?? []).filter { $0.kind == .normal && !$0.data.isEmpty }.map(\.data)
     }
 
+    @discardableResult
     mutating func with<R>(_ id: UInt64, _ body: (inout RaftNode) throws -> R) rethrows -> R {
         guard var node = nodes[nid(id)] else { preconditionFailure("no node \(id)") }
         defer { nodes[nid(id)] = node }
