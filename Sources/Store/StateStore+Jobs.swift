@@ -100,7 +100,7 @@ extension StateStore {
     func jobTaskIDs(_ job: String, states: [TaskState], limit: Int = Int.max) throws -> [String] {
         var ids: [String] = []
         for state in states {
-            try db.query("SELECT id FROM tasks WHERE job_id = ? AND state = ? ORDER BY id LIMIT ?",
+            try db.query(QuerySQL.jobTasksInState,
                          [.text(job), .text(state.rawValue), .integer(Int64(min(limit, Int(Int64.max))))]) { row in
                 ids.append(row.text(0))
             }

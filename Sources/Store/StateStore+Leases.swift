@@ -100,7 +100,7 @@ extension StateStore {
 
     func expireLeases(nowMs: Milliseconds, limit: Int) throws -> ApplyOutcome {
         var ids: [String] = []
-        try db.query("SELECT id FROM tasks WHERE lease_until_ms IS NOT NULL AND lease_until_ms <= ? ORDER BY lease_until_ms, id LIMIT ?",
+        try db.query(QuerySQL.expireCandidates,
                      [.integer(nowMs), .int(limit)]) { row in ids.append(row.text(0)) }
         for id in ids {
             guard let task = try taskInfo(id) else { continue }

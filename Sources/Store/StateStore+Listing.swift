@@ -76,7 +76,7 @@ extension StateStore {
         guard let job = try job(id) else { return nil }
         return try read {
             var byState: [TaskState: Int] = [:]
-            try db.query("SELECT state, count(*) FROM tasks INDEXED BY tasks_by_job WHERE job_id = ? GROUP BY state", [.text(id)]) { row in
+            try db.query(QuerySQL.jobTaskCounts, [.text(id)]) { row in
                 if let state = TaskState(rawValue: row.text(0)) { byState[state] = row.int(1) }
             }
             var counters: [String: Int64] = [:]

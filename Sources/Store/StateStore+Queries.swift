@@ -4,10 +4,7 @@ import SQLite
 /// Read queries for the API and the scheduler. Each hot one is served by an index (asserted
 /// by `QueryPlanTests`): no full scan of tasks, whatever the table size.
 extension StateStore {
-    static let taskColumns = """
-        id, queue, name, job_id, kind, payload, schedule_time_ms, dispatch_deadline_ms, create_time_ms, state, attempts,
-        first_attempt_ms, last_attempt_ms, last_outcome, lease_executor, lease_until_ms, fence, result, last_error, end_time_ms
-        """
+    static let taskColumns = QuerySQL.taskColumns
 
     static func taskRecord(_ row: Statement) throws -> TaskRecord {
         guard let state = TaskState(rawValue: row.text(9)) else { throw StoreError.invalidSnapshot("bad task state") }
@@ -48,18 +45,9 @@ extension StateStore {
                 tasks.append(DueTask(id: row.text(0), queue: row.text(1), scheduleTimeMs: row.int64(2), dispatchDeadlineMs: row.int64(3)))
             }
             if let queue {
-                try db.query("""
-                    SELECT id, queue, schedule_time_ms, dispatch_deadline_ms FROM tasks INDEXED BY tasks_due_by_queue
-                    WHERE queue = ? AND state = 'queued' AND schedule_time_ms <= ? ORDER BY schedule_time_ms, id LIMIT ?
-                    """, [.text(queue), .integer(nowMs), .int(limit)], row: map)
+                try db.query(QuerySQL.dueByQueue, [.text(queue), .integer(nowMs), .int(limit)], row: map)
             } else {
-                // CROSS JOIN keeps tasks as the outer loop, so the due index gives the order.
-                try db.query("""
-                    SELECT t.id, t.queue, t.schedule_time_ms, t.dispatch_deadline_ms FROM tasks AS t INDEXED BY tasks_due
-                    CROSS JOIN queues AS q ON q.name = t.queue
-                    WHERE t.state = 'queued' AND t.schedule_time_ms <= ? AND q.state = 'running'
-                    ORDER BY t.schedule_time_ms, t.id LIMIT ?
-                    """, [.integer(nowMs), .int(limit)], row: map)
+                try db.query(QuerySQL.due, [.integer(nowMs), .int(limit)], row: map)
             }
             return tasks
         }
@@ -69,10 +57,7 @@ extension StateStore {
     public func expiredLeases(nowMs: Milliseconds, limit: Int) throws(StoreError) -> [ExpiredLease] {
         try read {
             var leases: [ExpiredLease] = []
-            try db.query("""
-                SELECT id, lease_executor, lease_until_ms, fence FROM tasks INDEXED BY tasks_by_lease_expiry
-                WHERE lease_until_ms IS NOT NULL AND lease_until_ms <= ? ORDER BY lease_until_ms, id LIMIT ?
-                """, [.integer(nowMs), .int(limit)]) { row in
+            try db.query(QuerySQL.expiredLeases, [.integer(nowMs), .int(limit)]) { row in
                 leases.append(ExpiredLease(taskID: row.text(0), executorID: row.text(1), leaseUntilMs: row.int64(2), fence: UInt64(max(row.int64(3), 0))))
             }
             return leases
@@ -83,8 +68,7 @@ extension StateStore {
     public func leasedTasks(executorID: String, limit: Int = 10_000) throws(StoreError) -> [TaskRecord] {
         try read {
             var tasks: [TaskRecord] = []
-            try db.query("SELECT \(Self.taskColumns) FROM tasks INDEXED BY tasks_by_executor WHERE lease_executor = ? ORDER BY id LIMIT ?",
-                         [.text(executorID), .int(limit)]) { tasks.append(try Self.taskRecord($0)) }
+            try db.query(QuerySQL.leasedByExecutor, [.text(executorID), .int(limit)]) { tasks.append(try Self.taskRecord($0)) }
             return tasks
         }
     }
@@ -96,13 +80,9 @@ extension StateStore {
         return try read {
             var tasks: [TaskRecord] = []
             if let state {
-                try db.query("""
-                    SELECT \(Self.taskColumns) FROM tasks INDEXED BY tasks_by_queue_state WHERE queue = ? AND state = ? AND id > ? ORDER BY id LIMIT ?
-                    """, [.text(queue), .text(state.rawValue), .text(after), .int(size + 1)]) { tasks.append(try Self.taskRecord($0)) }
+                try db.query(QuerySQL.listByQueueState, [.text(queue), .text(state.rawValue), .text(after), .int(size + 1)]) { tasks.append(try Self.taskRecord($0)) }
             } else {
-                try db.query("""
-                    SELECT \(Self.taskColumns) FROM tasks INDEXED BY tasks_by_queue WHERE queue = ? AND id > ? ORDER BY id LIMIT ?
-                    """, [.text(queue), .text(after), .int(size + 1)]) { tasks.append(try Self.taskRecord($0)) }
+                try db.query(QuerySQL.listByQueue, [.text(queue), .text(after), .int(size + 1)]) { tasks.append(try Self.taskRecord($0)) }
             }
             return Self.page(tasks, size: size, key: \.id)
         }
@@ -112,7 +92,7 @@ extension StateStore {
     public func taskCounts(queue: String) throws(StoreError) -> [TaskState: Int] {
         try read {
             var counts: [TaskState: Int] = [:]
-            try db.query("SELECT state, count FROM queue_counts WHERE queue = ? AND count > 0", [.text(queue)]) { row in
+            try db.query(QuerySQL.queueCounts, [.text(queue)]) { row in
                 if let state = TaskState(rawValue: row.text(0)) { counts[state] = row.int(1) }
             }
             return counts
@@ -153,4 +133,40 @@ extension StateStore {
         guard rows.count > size, let last = rows.prefix(size).last else { return Page(items: rows, nextPageToken: nil) }
         return Page(items: Array(rows.prefix(size)), nextPageToken: Data(key(last).utf8).base64EncodedString())
     }
+}
+
+/// The hot queries' SQL, named so `QueryPlanTests` can check each plan uses an index.
+enum QuerySQL {
+    static let taskColumns = """
+        id, queue, name, job_id, kind, payload, schedule_time_ms, dispatch_deadline_ms, create_time_ms, state, attempts,
+        first_attempt_ms, last_attempt_ms, last_outcome, lease_executor, lease_until_ms, fence, result, last_error, end_time_ms
+        """
+    static let dueByQueue = """
+        SELECT id, queue, schedule_time_ms, dispatch_deadline_ms FROM tasks INDEXED BY tasks_due_by_queue
+        WHERE queue = ? AND state = 'queued' AND schedule_time_ms <= ? ORDER BY schedule_time_ms, id LIMIT ?
+        """
+    /// CROSS JOIN keeps tasks as the outer loop, so the due index gives the order.
+    static let due = """
+        SELECT t.id, t.queue, t.schedule_time_ms, t.dispatch_deadline_ms FROM tasks AS t INDEXED BY tasks_due
+        CROSS JOIN queues AS q ON q.name = t.queue
+        WHERE t.state = 'queued' AND t.schedule_time_ms <= ? AND q.state = 'running'
+        ORDER BY t.schedule_time_ms, t.id LIMIT ?
+        """
+    static let expiredLeases = """
+        SELECT id, lease_executor, lease_until_ms, fence FROM tasks INDEXED BY tasks_by_lease_expiry
+        WHERE lease_until_ms IS NOT NULL AND lease_until_ms <= ? ORDER BY lease_until_ms, id LIMIT ?
+        """
+    static let leasedByExecutor =
+        "SELECT \(taskColumns) FROM tasks INDEXED BY tasks_by_executor WHERE lease_executor = ? ORDER BY id LIMIT ?"
+    static let listByQueueState =
+        "SELECT \(taskColumns) FROM tasks INDEXED BY tasks_by_queue_state WHERE queue = ? AND state = ? AND id > ? ORDER BY id LIMIT ?"
+    static let listByQueue =
+        "SELECT \(taskColumns) FROM tasks INDEXED BY tasks_by_queue WHERE queue = ? AND id > ? ORDER BY id LIMIT ?"
+    static let jobTaskCounts =
+        "SELECT state, count(*) FROM tasks INDEXED BY tasks_by_job WHERE job_id = ? GROUP BY state"
+    static let jobTasksInState = "SELECT id FROM tasks WHERE job_id = ? AND state = ? ORDER BY id LIMIT ?"
+    static let queueCounts = "SELECT state, count FROM queue_counts WHERE queue = ? AND count > 0"
+    static let expireCandidates =
+        "SELECT id FROM tasks WHERE lease_until_ms IS NOT NULL AND lease_until_ms <= ? ORDER BY lease_until_ms, id LIMIT ?"
+    static let tasksOfQueue = "SELECT id FROM tasks WHERE queue = ? ORDER BY id"
 }

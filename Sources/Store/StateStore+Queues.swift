@@ -83,7 +83,7 @@ extension StateStore {
     /// tombstones stay right. Ids are collected first: no writes while a cursor is open.
     private func removeAllTasks(queue: String, window: Milliseconds, nowMs: Milliseconds) throws -> Int {
         var ids: [String] = []
-        try db.query("SELECT id FROM tasks WHERE queue = ? ORDER BY id", [.text(queue)]) { row in
+        try db.query(QuerySQL.tasksOfQueue, [.text(queue)]) { row in
             ids.append(row.text(0))
         }
         for id in ids {

@@ -59,7 +59,7 @@ extension StateStore {
     CREATE INDEX tasks_due ON tasks (schedule_time_ms, id) WHERE state = 'queued';
     CREATE INDEX tasks_by_lease_expiry ON tasks (lease_until_ms, id) WHERE lease_until_ms IS NOT NULL;
     CREATE INDEX tasks_by_executor ON tasks (lease_executor, id) WHERE lease_executor IS NOT NULL;
-    CREATE INDEX tasks_by_job ON tasks (job_id, state) WHERE job_id IS NOT NULL;
+    CREATE INDEX tasks_by_job ON tasks (job_id, state, id) WHERE job_id IS NOT NULL;
     -- per (queue, state) task counts, maintained by every state change
     CREATE TABLE queue_counts (
         queue TEXT NOT NULL,
