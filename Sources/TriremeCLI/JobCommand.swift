@@ -71,8 +71,7 @@ struct JobCommand: AsyncParsableCommand {
                 let filled = Int(Double(width) * Double(done) / Double(total))
                 let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
                 let line = "\(job.id) \(job.state.padding(toLength: 10, withPad: " ", startingAt: 0)) [\(bar)] \(done)/\(total) tasks"
-                if Output.isTerminal { print("\r\(line)", terminator: "") } else { print(line) }
-                fflush(stdout)
+                if Output.isTerminal { FileHandle.standardOutput.write(Data("\r\(line)".utf8)) } else { print(line) }
                 if ["DONE", "FAILED", "CANCELLED"].contains(job.state) { break }
                 try await Task.sleep(for: .milliseconds(500))
             }
