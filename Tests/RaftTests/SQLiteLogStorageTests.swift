@@ -163,6 +163,25 @@ struct SQLiteLogStorageTests {
         #expect(try SQLiteLogStorage(path: dir.path("image.db")).load() == expected)
     }
 
+    @Test("a torn WAL tail loses only the last, unfinished save")
+    func tornWALTail() throws {
+        let dir = try TempDir()
+        let storage = try SQLiteLogStorage(path: dir.path())
+        defer { storage.close() }
+        for i in UInt64(1)...50 {
+            try storage.save(hardState: HardState(term: Term(1), commit: LogIndex(i - 1)), entries: entries(i...i, term: 1))
+        }
+        for suffix in ["", "-wal"] {
+            try FileManager.default.copyItem(atPath: dir.path() + suffix, toPath: dir.path("torn.db") + suffix)
+        }
+        // Cut into the last WAL frame, as a crash in the middle of its write would.
+        let wal = dir.path("torn.db") + "-wal"
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int)
+        #expect(truncate(wal, off_t(size - 100)) == 0)
+        let state = try SQLiteLogStorage(path: dir.path("torn.db")).load()
+        #expect(state == PersistentState(hardState: HardState(term: Term(1), commit: LogIndex(48)), entries: entries(1...49, term: 1)))
+    }
+
     @Test("a flipped byte in an entry's data is detected by its checksum")
     func flippedData() throws {
         let dir = try TempDir()
