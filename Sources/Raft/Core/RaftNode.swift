@@ -228,6 +228,10 @@ public struct RaftNode: Sendable {
         finishInput()
     }
 
+    /// The term of the entry at `index`, or nil when it is compacted away or beyond the log.
+    /// The host needs it to describe a snapshot it takes at its applied index (`compact`).
+    public func term(at index: LogIndex) -> Term? { log.term(at: index) }
+
     public var status: RaftStatus {
         var matchIndex: [NodeID: LogIndex] = [:]
         if case .leader(let state) = roleState {
