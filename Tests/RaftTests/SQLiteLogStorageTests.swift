@@ -395,6 +395,43 @@ struct SQLiteLogStorageTests {
         #expect(try SQLiteLogStorage(path: dir.path()).load() == good)
     }
 
+    @Test("a batch that would break the log is refused with .corrupt and stops the instance", arguments: [
+        ([Entry(term: Term(1), index: LogIndex(5))], "leaving a gap after i3"),
+        ([Entry(term: Term(1), index: LogIndex(1))], "inside the snapshot up to i1"),
+        ([Entry(term: Term(1), index: LogIndex(3)), Entry(term: Term(1), index: LogIndex(5))], "not contiguous"),
+        ([Entry(term: Term(1), index: LogIndex(UInt64(Int64.max) + 1))], "leaving a gap"),
+    ])
+    func refusedBatches(batch: [Entry], problem: String) throws {
+        let dir = try TempDir()
+        let storage = try SQLiteLogStorage(path: dir.path())
+        try storage.save(hardState: HardState(term: Term(1), commit: LogIndex(1)), entries: entries(1...3, term: 1))
+        try storage.applySnapshot(SnapshotMetadata(index: LogIndex(1), term: Term(1), configuration: threeNodes))
+        let before = try storage.load()
+        #expect {
+            try storage.save(hardState: nil, entries: batch)
+        } throws: { error in
+            guard case .corrupt(let what) = error as? LogStorageError else { return false }
+            return what.contains(problem)
+        }
+        #expect(throws: LogStorageError.self) { try storage.load() }
+        storage.close()
+        #expect(try SQLiteLogStorage(path: dir.path()).load() == before)
+    }
+
+    @Test("compact beyond the snapshot is refused; an older snapshot changes nothing")
+    func compactAndStaleSnapshot() throws {
+        let dir = try TempDir()
+        let storage = try SQLiteLogStorage(path: dir.path())
+        try storage.save(hardState: HardState(term: Term(1), commit: LogIndex(4)), entries: entries(1...6, term: 1))
+        try storage.applySnapshot(SnapshotMetadata(index: LogIndex(4), term: Term(1), configuration: threeNodes))
+        let before = try storage.load()
+        try storage.applySnapshot(SnapshotMetadata(index: LogIndex(2), term: Term(1), configuration: threeNodes))
+        #expect(try storage.load() == before)
+        #expect(throws: LogStorageError.corrupt("cannot compact up to i5: the snapshot only covers up to i4")) {
+            try storage.compact(upTo: LogIndex(5))
+        }
+    }
+
     @Test("calls after close throw")
     func closed() throws {
         let dir = try TempDir()

@@ -79,7 +79,7 @@ public final class SQLiteLogStorage: LogStorage {
     public func save(hardState: HardState?, entries: [Entry]) throws(LogStorageError) {
         try guarded { () throws(LogStorageError) in
             guard hardState != nil || !entries.isEmpty else { return }
-            if let first = entries.first { checkAppendable(entries, first: first) }
+            if let first = entries.first { try checkAppendable(entries, first: first) }
             try transaction("save") { () throws(SQLiteError) in
                 if let first = entries.first {
                     try connection.run("DELETE FROM entries WHERE log_index >= ?", [.integer(Int64(first.index.rawValue))])
@@ -97,7 +97,7 @@ public final class SQLiteLogStorage: LogStorage {
         try guarded { () throws(LogStorageError) in
             // An older snapshot than the one recorded adds nothing (a re-delivered install).
             guard metadata.index >= snapshotIndex else { return }
-            precondition(metadata.index.rawValue <= UInt64(Int64.max), "log index beyond Int64")
+            try Self.checkFitsSQLite(metadata.index)
             var keepsSuffix = false
             try transaction("apply snapshot") { () throws(SQLiteError) in
                 let index = Int64(metadata.index.rawValue)
@@ -119,7 +119,9 @@ public final class SQLiteLogStorage: LogStorage {
     /// delete; it exists for hosts that compact separately and is checked against the snapshot.
     public func compact(upTo index: LogIndex) throws(LogStorageError) {
         try guarded { () throws(LogStorageError) in
-            precondition(index <= snapshotIndex, "compact(upTo: \(index)) beyond the snapshot at \(snapshotIndex)")
+            guard index <= snapshotIndex else {
+                throw .corrupt("cannot compact up to \(index): the snapshot only covers up to \(snapshotIndex)")
+            }
             try transaction("compact") { () throws(SQLiteError) in
                 try connection.run("DELETE FROM entries WHERE log_index <= ?", [.integer(Int64(index.rawValue))])
             }
@@ -130,13 +132,23 @@ public final class SQLiteLogStorage: LogStorage {
 
     /// Entries from the core are contiguous, fit in SQLite's signed integers and start inside
     /// or right after the stored log (never leaving a gap or reaching under the snapshot).
-    private func checkAppendable(_ entries: [Entry], first: Entry) {
-        precondition(first.index > snapshotIndex, "save of \(first.index) at or below the snapshot \(snapshotIndex)")
-        precondition(first.index <= lastIndex.next, "save of \(first.index) leaves a gap after \(lastIndex)")
-        for (offset, entry) in entries.enumerated() {
-            precondition(entry.index == first.index + UInt64(offset), "save of non-contiguous entries")
+    /// A violation is a core bug; like the in-memory twin, it is reported as `.corrupt` (and
+    /// stops this instance) rather than trapping, so a simulator can name the seed.
+    private func checkAppendable(_ entries: [Entry], first: Entry) throws(LogStorageError) {
+        guard first.index > snapshotIndex else {
+            throw .corrupt("entries start at \(first.index), inside the snapshot up to \(snapshotIndex)")
         }
-        precondition(entries[entries.count - 1].index.rawValue <= UInt64(Int64.max), "log index beyond Int64")
+        guard first.index <= lastIndex.next else {
+            throw .corrupt("entries start at \(first.index), leaving a gap after \(lastIndex)")
+        }
+        for (offset, entry) in entries.enumerated() where entry.index != first.index + UInt64(offset) {
+            throw .corrupt("entry \(entry.index) at position \(offset) of a batch starting at \(first.index): not contiguous")
+        }
+        try Self.checkFitsSQLite(entries[entries.count - 1].index)
+    }
+
+    private static func checkFitsSQLite(_ index: LogIndex) throws(LogStorageError) {
+        guard index.rawValue <= UInt64(Int64.max) else { throw .corrupt("log index \(index) does not fit SQLite's INTEGER") }
     }
 
     private func insertEntry(_ entry: Entry, with insert: Statement) throws(SQLiteError) {
