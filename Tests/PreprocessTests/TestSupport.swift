@@ -76,16 +76,53 @@ func runWordCount(files: [String], splitBytes: Int64, numShards: Int, dir: TempD
     return (maps, reduces)
 }
 
-/// Parses `word: count` lines of all output shards into a dictionary.
-func readCounts(_ reduces: [ReduceOutput]) throws -> [String: Int] {
-    var counts: [String: Int] = [:]
+/// Parses `word: count` lines of all output shards. Keys are UTF-8 bytes, not `String`s:
+/// Swift compares strings by canonical equivalence, which would merge distinct tokens such as
+/// a precomposed and a decomposed Hangul syllable.
+func readCounts(_ reduces: [ReduceOutput]) throws -> [[UInt8]: Int] {
+    var counts: [[UInt8]: Int] = [:]
     for r in reduces {
-        let text = try String(contentsOfFile: r.file.path, encoding: .utf8)
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            guard let sep = line.range(of: ": ", options: .backwards), let n = Int(line[sep.upperBound...]) else {
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: r.file.path)))
+        for line in bytes.split(separator: 0x0A) {
+            let text = Array(line)
+            guard let sep = lastIndex(of: Array(": ".utf8), in: text),
+                  let n = Int(String(decoding: text[(sep + 2)...], as: UTF8.self)) else {
+                counts[Array("<unparsable>".utf8), default: 0] += 1
                 continue
             }
-            counts[String(line[..<sep.lowerBound]), default: 0] += n
+            counts[Array(text[..<sep]), default: 0] += n
+        }
+    }
+    return counts
+}
+
+private func lastIndex(of needle: [UInt8], in hay: [UInt8]) -> Int? {
+    guard hay.count >= needle.count else { return nil }
+    for i in stride(from: hay.count - needle.count, through: 0, by: -1) where Array(hay[i..<i + needle.count]) == needle {
+        return i
+    }
+    return nil
+}
+
+/// A different word counter, written independently of `WordTokenizer`, for cross-checks: it
+/// decodes each line as a `String` and splits its Unicode scalars with a predicate spelled
+/// out from Python's definition of `\w`.
+func referenceWordCount(_ bytes: [UInt8]) -> [[UInt8]: Int] {
+    func isPythonWordChar(_ u: Unicode.Scalar) -> Bool {
+        if u == "_" || u == "'" { return true }
+        let letters: Set<Unicode.GeneralCategory> = [.uppercaseLetter, .lowercaseLetter, .titlecaseLetter,
+                                                     .modifierLetter, .otherLetter]
+        if letters.contains(u.properties.generalCategory) { return true }
+        if let t = u.properties.numericType { return [.decimal, .digit, .numeric].contains(t) }
+        return false
+    }
+    var counts: [[UInt8]: Int] = [:]
+    let text = String(decoding: bytes, as: UTF8.self)
+    for line in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: true) {
+        for token in line.split(whereSeparator: { !isPythonWordChar($0) }) {
+            var s = ""
+            s.unicodeScalars.append(contentsOf: token)
+            counts[Array(s.utf8), default: 0] += 1
         }
     }
     return counts
