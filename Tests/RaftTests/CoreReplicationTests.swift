@@ -135,11 +135,12 @@ import Testing
     }
 
     /// I6 CommittedIsDurable: the leader counts its own log only up to what the host
-    /// acknowledged as persisted.
-    @Test func leaderCountsItsOwnLogOnlyOncePersisted() throws {
+    /// acknowledged as persisted, and never commits beyond its own durable log.
+    @Test(arguments: [false, true])
+    func leaderCommitsOnlyWhatItHasPersisted(bothFollowersPersist: Bool) throws {
         var c = CoreTestCluster(voters: [1, 2, 3])
         c.elect(1)
-        c.isolated = [nid(2)]
+        if !bothFollowersPersist { c.isolated = [nid(2)] }
         let range = try c.proposeOnly(1, [[42]])
         var leader = c.node(1)
         guard let effects = leader.takeEffects() else {
@@ -151,9 +152,10 @@ import Testing
         c.nodes[nid(1)] = leader
         c.inFlight += effects.messages
         c.deliverAll()
+        c.process(nid(2))
         c.process(nid(3))
         c.deliverAll()
-        #expect(c.status(1).commit < range.lowerBound, "one follower alone is not a quorum")
+        #expect(c.status(1).commit < range.lowerBound, "not durable on the leader yet")
         c.with(1) { $0.acknowledge(effects.number) }
         #expect(c.status(1).commit == range.lowerBound)
     }
@@ -267,5 +269,32 @@ extension CoreTestCluster {
     func progressState(leader: UInt64, of peer: UInt64) -> Progress.State? {
         guard case .leader(let state) = node(leader).roleState else { return nil }
         return state.progress.first { $0.id == nid(peer) }?.state
+    }
+}
+
+@Suite struct CoreFlowControlTests {
+    /// Every append that filled the in-flight window is lost: heartbeat answers still get the
+    /// follower back (an empty append draws a rejection, then probe, then replicate).
+    @Test func followerRecoversWhenAllInflightAppendsAreLost() throws {
+        var c = CoreTestCluster(voters: [1, 2, 3]) { RaftConfig(id: $0, maxInflightMessages: 2, maxBytesPerMessage: 1) }
+        c.elect(1)
+        c.filter = { !($0.to == nid(2) && { if case .append = $0.payload { return true } else { return false } }($0)) }
+        let range = try c.propose(1, [[1], [2], [3], [4], [5]])
+        #expect(c.sentAppends(to: 2).count >= 2)
+        c.filter = { _ in true }
+        c.tickAll(times: 3)
+        #expect(c.status(2).lastIndex == range.upperBound)
+        #expect(c.progressState(leader: 1, of: 2) == .replicate)
+    }
+
+    /// A caught-up follower left in probe (after reportUnreachable) returns to replicate on
+    /// the next heartbeat answer.
+    @Test func caughtUpProbeFollowerReturnsToReplicateOnHeartbeat() {
+        var c = CoreTestCluster(voters: [1, 2, 3])
+        c.elect(1)
+        c.with(1) { $0.reportUnreachable(nid(2)) }
+        #expect(c.progressState(leader: 1, of: 2) == .probe)
+        c.tickAll(times: 1)
+        #expect(c.progressState(leader: 1, of: 2) == .replicate)
     }
 }

@@ -37,8 +37,6 @@ extension RaftNode {
                 syncProgress(&state)
             }
         }
-        // A single voter commits on its own persistence; nothing else will call maybeCommit.
-        maybeCommit(&state)
     }
 
     /// Sends every follower what it lacks (or an empty append carrying the commit index).
@@ -51,12 +49,16 @@ extension RaftNode {
 
     /// Sends one append to `progress` if flow control allows; a snapshot when the entries it
     /// needs are compacted. Returns false when nothing was sent.
+    /// `force` sends even when the in-flight window is full (recovery after lost appends).
     @discardableResult
-    mutating func sendAppend(_ progress: inout Progress, sendIfEmpty: Bool) -> Bool {
-        guard !progress.isPaused else { return false }
+    mutating func sendAppend(_ progress: inout Progress, sendIfEmpty: Bool, force: Bool = false) -> Bool {
+        let windowFull = progress.state == .replicate && progress.inflights.isFull
+        guard !progress.isPaused || (force && windowFull) else { return false }
         let prevIndex = progress.next.previous
+        // A forced send into a full window carries no entries (it is not tracked in flight).
+        let through = windowFull ? prevIndex : log.lastIndex
         guard let prevTerm = log.term(at: prevIndex),
-            let entries = log.entries(from: progress.next, through: log.lastIndex, maxBytes: config.maxBytesPerMessage)
+            let entries = log.entries(from: progress.next, through: through, maxBytes: config.maxBytesPerMessage)
         else {
             return sendSnapshot(&progress)
         }
@@ -89,6 +91,7 @@ extension RaftNode {
     /// Advances the commit index to the highest index stored on a quorum of voters, counting
     /// our own log only up to what the host acknowledged as durable (I6), and only if that
     /// entry is of the current term (§5.4.2, Figure 8). Returns true when it advanced.
+    /// A single voter therefore commits when the host acknowledges its batch.
     @discardableResult
     mutating func maybeCommit(_ state: inout LeaderState) -> Bool {
         let voters = configuration.voters
@@ -99,7 +102,9 @@ extension RaftNode {
         for progress in state.progress where voters.contains(progress.id) { matches.append(progress.match) }
         while matches.count < voters.count { matches.append(.zero) }
         matches.sort(by: >)
-        let candidate = matches[configuration.quorum - 1]
+        // Also never beyond our own durable log (I6 CommittedIsDurable, read strictly): the
+        // commit index we persist and hand out always names entries we have on disk.
+        let candidate = min(matches[configuration.quorum - 1], log.stableIndex)
         guard candidate > log.committed, log.term(at: candidate) == term else { return false }
         let old = log.committed
         log.committed = candidate
@@ -140,7 +145,9 @@ extension RaftNode {
         // A peer claiming more than we have is broken: ignore it.
         guard response.index <= log.lastIndex else { return }
         let wasPaused = state.progress[i].isPaused
-        guard state.progress[i].maybeUpdate(response.index) else { return }
+        // A probe answered at the match index (a caught-up follower) also resumes replication.
+        let caughtUpProbe = state.progress[i].state == .probe && state.progress[i].match == response.index
+        guard state.progress[i].maybeUpdate(response.index) || caughtUpProbe else { return }
         switch state.progress[i].state {
         case .probe, .snapshot: state.progress[i].becomeReplicate()
         case .replicate: state.progress[i].freeInflights(upTo: response.index)
@@ -162,8 +169,11 @@ extension RaftNode {
         guard let i = state.index(of: peer) else { return }
         state.progress[i].recentActive = true
         state.progress[i].probeSent = false
-        if state.progress[i].match < log.lastIndex {
-            sendAppend(&state.progress[i], sendIfEmpty: true)
+        // Also when the window is full: if every append that filled it was lost, this (maybe
+        // empty) append draws a rejection that moves the follower back to probing (etcd does
+        // the same). A caught-up follower in probe gets one too, to return to replicate.
+        if state.progress[i].match < log.lastIndex || state.progress[i].state == .probe {
+            sendAppend(&state.progress[i], sendIfEmpty: true, force: true)
         }
         if !response.context.isEmpty {
             confirmRead(&state, context: response.context, from: peer)
