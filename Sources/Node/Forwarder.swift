@@ -32,7 +32,7 @@ struct Forwarder: Sendable {
         var raftTerm: String?
     }
 
-    func forward(method: HTTPRequest.Method, path: String, body: ByteBuffer, idempotencyKey: String?,
+    func forward(method: HTTPRequest.Method, path: String, body: ByteBuffer, contentType: String?, idempotencyKey: String?,
                  to leaderAPI: String) async throws(APIError) -> Answer {
         guard let url = URL(string: "http://\(leaderAPI)\(path)") else {
             throw APIError(.unavailable, "leader address \(leaderAPI) is unusable")
@@ -41,8 +41,9 @@ struct Forwarder: Sendable {
         request.httpMethod = method.rawValue
         if body.readableBytes > 0 {
             request.httpBody = Data(body.readableBytesView)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
+        // The leader judges the request as the client sent it.
+        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
         if let idempotencyKey { request.setValue(idempotencyKey, forHTTPHeaderField: APIHeader.idempotencyKey) }
         request.setValue(String(selfID), forHTTPHeaderField: APIHeader.forwardedBy)
         let data: Data

@@ -108,7 +108,7 @@ enum HTTPSupport {
     }
 
     static func rfc3339(_ ms: Int64) -> String {
-        Date(timeIntervalSince1970: Double(ms) / 1000).formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 
     static func parseTime(_ text: String, field: String) throws(APIError) -> Int64 {

@@ -117,7 +117,7 @@ struct NodeAPI: Sendable {
         }
         let path = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
         let answer = try await forwarder.forward(method: request.method, path: path, body: body,
-                                                 idempotencyKey: request.headers[.idempotencyKey], to: address)
+                                                 contentType: request.headers[.contentType], idempotencyKey: request.headers[.idempotencyKey], to: address)
         // Read-your-writes: answer only once this node has applied the write too.
         if let index = answer.raftIndex {
             try await driver.waitApplied(index)
@@ -152,6 +152,9 @@ struct NodeAPI: Sendable {
                             leader: leader.flatMap { core.config.apiAddresses[$0] })
         case .busy(let why): return APIError(.unavailable, why, outcome: .notApplied)
         case .dropped: return APIError(.unavailable, "leadership changed before the write committed; retry", outcome: .notApplied)
+        case .leadershipLost:
+            return APIError(.unavailable, "this node stopped leading before the write committed; it may still commit: retry with the same Idempotency-Key",
+                            outcome: .unknown)
         case .stopped: return APIError(.unavailable, "node is stopping", outcome: .unknown)
         }
     }

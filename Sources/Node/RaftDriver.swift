@@ -19,6 +19,8 @@ enum DriverError: Error, Sendable, Equatable {
     case busy(String)
     /// The proposal's slot in the log was taken by another leader's entry: it will never commit.
     case dropped
+    /// This node stopped leading before the proposal committed: it may or may not commit.
+    case leadershipLost
     /// The node is stopping or has failed.
     case stopped
 }
@@ -244,6 +246,10 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
             if !effects.committedEntries.isEmpty && !apply(effects.committedEntries) { return false }
             for state in effects.readStates { readReady(state) }
             raft.acknowledge(effects.number)
+            if let soft = effects.softState, soft.role != .leader, !pendingProposals.isEmpty {
+                for pending in pendingProposals.values { pending.completion(.failure(.leadershipLost)) }
+                pendingProposals.removeAll()
+            }
             if effects.softState != nil {
                 logger.info("raft role changed", metadata: [
                     "role": "\(effects.softState?.role.rawValue ?? "?")",
