@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "Raft", dependencies: ["SQLite"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Store", dependencies: ["SQLite"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Preprocess", exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Scheduler", dependencies: ["Store"], swiftSettings: strict),
+        .target(name: "Executor", dependencies: ["Store", "Preprocess"], swiftSettings: strict),
         .executableTarget(
             name: "trireme",
             dependencies: [
@@ -41,5 +43,7 @@ let package = Package(
         .testTarget(name: "RaftSimulationTests", dependencies: ["Raft"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "SQLite"], swiftSettings: strict),
         .testTarget(name: "PreprocessTests", dependencies: ["Preprocess"], swiftSettings: strict),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Store"], swiftSettings: strict),
+        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Store", "Preprocess"], swiftSettings: strict),
     ]
 )

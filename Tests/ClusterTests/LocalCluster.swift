@@ -99,6 +99,15 @@ final class LocalCluster: @unchecked Sendable {
 
     func isRunning(_ id: Int) -> Bool { processes[id]?.isRunning == true }
 
+    /// SIGTERM and wait (bounded) for a graceful exit; returns the exit status, nil on timeout.
+    func terminate(_ id: Int, seconds: Double = 10) async -> Int32? {
+        guard let process = processes[id], process.isRunning else { return nil }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
     func api(_ id: Int) -> String { members[id - 1].api }
 
     func log(_ id: Int) -> String { (try? String(contentsOf: logURL(id), encoding: .utf8)) ?? "" }
