@@ -70,7 +70,8 @@ public final class NodeCore: Service, Sendable {
     private func start() async throws -> Running {
         let dataDir = URL(fileURLWithPath: config.config.dataDir)
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
-        let storage = try SQLiteLogStorage(path: dataDir.appendingPathComponent("raft.db").path)
+        try DataDirLock.acquire(dataDir.appendingPathComponent("LOCK").path)
+        let storage = try SQLiteLogStorage(path: dataDir.appendingPathComponent("raft.db").path, nodeID: config.id)
         let persistent = try storage.load()
         let store = try StateStore(path: dataDir.appendingPathComponent("state.db").path)
         let voters = Set(config.peers.keys)
@@ -117,4 +118,18 @@ final class DriverSink: PeerMessageSink {
     let driver = Mutex<RaftDriver<StoreMachine>?>(nil)
     func deliver(_ messages: [Message]) { driver.withLock { $0 }?.deliver(messages) }
     func unreachable(_ peer: NodeID) { driver.withLock { $0 }?.unreachable(peer) }
+}
+
+/// An exclusive `flock` on the data directory's LOCK file for the life of the process, so two
+/// nodes can never write the same Raft log and store (the kernel drops it when the process dies).
+enum DataDirLock {
+    static func acquire(_ path: String) throws {
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw NodeConfigError.invalid("cannot open \(path): errno \(errno)") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw NodeConfigError.invalid("data directory is in use by another process (\(path) is locked)")
+        }
+        // Deliberately never closed: the lock lives as long as the process.
+    }
 }
