@@ -155,7 +155,7 @@ public final class StateStore {
         }
         var outcome = ApplyOutcome.noop
         if !entry.data.isEmpty {
-            let command = try Command.decode(entry.data, index: entry.index, with: decoder)
+            let command = try Command.decode(entry.data, index: entry.index)
             outcome = try execute(command, index: entry.index)
         }
         appliedIndex = entry.index

@@ -35,26 +35,31 @@ import Testing
         try withStore { s in
             try s.apply(.createQueue(queueSpec()))
             let before = try s.store.stateHash()
-            var text = String(decoding: Command.pauseQueue(name: "q").encoded(), as: UTF8.self)
-            text = text.replacingOccurrences(of: "\"v\":1", with: "\"v\":2")
+            var future = Command.pauseQueue(name: "q").encoded()
+            future[0] = 2
             #expect(throws: StoreError.unsupportedCommandVersion(index: 2, version: 2)) {
-                try s.store.apply(index: 2, data: Array(text.utf8))
+                try s.store.apply(index: 2, data: future)
             }
             #expect(s.store.appliedIndex == 1)
             #expect(try s.store.stateHash() == before)
             // The same batch with a good entry first is refused as a whole.
             let good = LogEntry(index: 2, data: Command.pauseQueue(name: "q").encoded())
-            let bad = LogEntry(index: 3, data: Array(text.utf8))
+            let bad = LogEntry(index: 3, data: future)
             #expect(throws: StoreError.self) { try s.store.apply(entries: [good, bad]) }
             #expect(s.store.appliedIndex == 1)
             #expect(try s.store.queue("q")?.state == .running)
         }
     }
 
-    @Test(arguments: ["", "{", "{\"v\":1}", "{\"v\":1,\"c\":{\"noSuchCommand\":{}}}", "[1,2]"])
-    func malformedEntryStopsApply(text: String) throws {
+    static let malformed: [[UInt8]] = [
+        [1], [1, 0], [1, 0, 99], [1, 0, 4], [1, 0, 4, 1, 0xFF], Command.pauseQueue(name: "q").encoded() + [0],
+        [1, 0, 14, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], [1, 0, 33, 1, 0x61, 7],
+        Array(Command.createTask(taskSpec("t")).encoded().dropLast()),
+    ]
+
+    @Test(arguments: malformed)
+    func malformedEntryStopsApply(data: [UInt8]) throws {
         try withStore { s in
-            let data = text.isEmpty ? [0xFF] : Array(text.utf8)
             #expect {
                 try s.store.apply(index: 1, data: data)
             } throws: { error in
@@ -62,6 +67,14 @@ import Testing
                 return index == 1
             }
             #expect(s.store.appliedIndex == 0)
+        }
+    }
+
+    /// Every prefix of a valid entry is refused (truncated in transit or on disk).
+    @Test func everyTruncationIsRefused() {
+        let bytes = Command.completeTask(taskID: "t", fence: 9, result: Data([1, 2]), counters: ["a": 1], nowMs: t0).encoded()
+        for length in 0..<bytes.count {
+            #expect(throws: StoreError.self) { try Command.decode(Array(bytes.prefix(length)), index: 1) }
         }
     }
 
