@@ -30,6 +30,15 @@ public struct CSVCleanSpec: Codable, Sendable, Equatable {
             self.columns = columns
             self.fill = fill
         }
+
+        enum CodingKeys: String, CodingKey { case action, columns, fill }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            action = try c.decodeIfPresent(Action.self, forKey: .action) ?? .keep
+            columns = try c.decodeIfPresent([String].self, forKey: .columns)
+            fill = try c.decodeIfPresent([String: String].self, forKey: .fill) ?? [:]
+        }
     }
 
     public struct Predicate: Codable, Sendable, Equatable {
