@@ -164,7 +164,17 @@ public final class StateStore {
     }
 
     /// Runs one command inside a savepoint, so a rejection raised half-way leaves no trace.
+    /// The hot lease commands skip it: their handlers decide every rejection before the
+    /// first write (keep it so when editing them).
     private func execute(_ command: Command, index: UInt64) throws -> ApplyOutcome {
+        if command.rejectsBeforeWriting {
+            do {
+                return try dispatch(command, index: index)
+            } catch let rejection as Rejection {
+                if rejection == .staleFence { try bumpCounter(Self.staleFenceCounter) }
+                return .rejected(rejection)
+            }
+        }
         try db.cached("SAVEPOINT cmd").step0()
         do {
             let outcome = try dispatch(command, index: index)
@@ -220,6 +230,22 @@ public final class StateStore {
     func bumpCounter(_ name: String, by delta: Int64 = 1) throws {
         try db.run("INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
                    [.text(name), .integer(delta)])
+    }
+}
+
+extension Command {
+    /// Commands whose handlers throw every `Rejection` before their first write, so they
+    /// need no savepoint (a measurable share of apply time for the hot path).
+    var rejectsBeforeWriting: Bool {
+        switch self {
+        case .assignTask, .startTask, .completeTask, .failTask, .renewLeases, .expireLeases,
+             .executorHeartbeat, .registerExecutor:
+            return true
+        case .createTask(let spec):
+            return spec.idempotencyKey == nil
+        default:
+            return false
+        }
     }
 }
 

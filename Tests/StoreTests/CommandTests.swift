@@ -31,6 +31,11 @@ import Testing
         try command.validate()
     }
 
+    @Test func samplesCoverEveryCommand() {
+        let tags = Set(Self.samples.map(\.tag))
+        #expect(tags.count == 29, "add new commands to `samples`")
+    }
+
     @Test func unknownVersionStopsApply() throws {
         try withStore { s in
             try s.apply(.createQueue(queueSpec()))

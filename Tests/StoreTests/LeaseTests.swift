@@ -194,3 +194,43 @@ import Testing
         #expect(RetryPolicy.nextAttemptMs(attempts: 1, firstAttemptMs: 0, nowMs: Int64.max - 5, config: config) == Int64.max)
     }
 }
+
+/// The hot commands run without a savepoint (`rejectsBeforeWriting`): a rejection must leave
+/// every table but `meta` (the index) and `counters` (stale fences) untouched.
+@Suite struct RejectionLeavesNoTraceTests {
+    static let rejected: [Command] = [
+        .createTask(taskSpec("t")), .createTask(taskSpec("new", queue: "missing")), .createTask(taskSpec("new", name: "taken")),
+        .createTask(taskSpec("new", job: "nojob")),
+        .assignTask(taskID: "t", executorID: "e", leaseUntilMs: t0 + 10, nowMs: t0),
+        .assignTask(taskID: "u", executorID: "ghost", leaseUntilMs: t0 + 10, nowMs: t0),
+        .assignTask(taskID: "missing", executorID: "e", leaseUntilMs: t0 + 10, nowMs: t0),
+        .startTask(taskID: "t", fence: 1, nowMs: t0), .completeTask(taskID: "t", fence: 1, result: Data(), counters: ["a": 1], nowMs: t0),
+        .failTask(taskID: "t", fence: 1, error: "x", nowMs: t0), .completeTask(taskID: "u", fence: 1, result: Data(), counters: [:], nowMs: t0),
+        .renewLeases(executorID: "ghost", leases: [], leaseUntilMs: t0 + 10, nowMs: t0),
+        .executorHeartbeat(executorID: "ghost", nowMs: t0),
+    ]
+
+    @Test func hotRejectionsWriteNothing() throws {
+        try withStore { s in
+            try s.apply(.createQueue(queueSpec()))
+            try s.apply(.registerExecutor(executorID: "e", node: "n", slots: 1, nowMs: t0))
+            try s.apply(.createTask(taskSpec("t", name: "taken")))
+            try s.apply(.createTask(taskSpec("u")))
+            try s.apply(.assignTask(taskID: "t", executorID: "e", leaseUntilMs: t0 + 1_000, nowMs: t0))
+            var before = try s.store.tableHashes()
+            for command in Self.rejected {
+                #expect(command.rejectsBeforeWriting)
+                guard case .rejected = try s.apply(command) else {
+                    Issue.record("not rejected: \(command)")
+                    continue
+                }
+                var after = try s.store.tableHashes()
+                for table in ["meta", "counters"] {
+                    before[table] = nil
+                    after[table] = nil
+                }
+                #expect(after == before, "\(command)")
+            }
+        }
+    }
+}
