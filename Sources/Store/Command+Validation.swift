@@ -166,11 +166,7 @@ struct Validator {
         try identifier("kind", spec.kind)
         try payload(spec.payload)
         try time("nowMs", spec.nowMs)
-        do {
-            _ = try CronExpression(parsing: spec.cron)
-        } catch {
-            throw error
-        }
+        _ = try CronExpression(parsing: spec.cron)
         guard TimeZone(identifier: spec.timeZone) != nil else { throw .invalidTimeZone(spec.timeZone) }
     }
 }
