@@ -124,6 +124,9 @@ print(String(repeating: "-", count: 96))
 for row in rows {
     print(pad(row.name, 40) + padLeft(format(row.value), 14) + "  " + pad(row.unit, 10) + " " + row.note)
 }
+// The box is shared: the load average says how much the wall-clock rows were contended.
+let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+print("load average at end: \(load) (2 cores); cmd per CPU-s is the figure for an idle machine")
 
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 func padLeft(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
