@@ -93,3 +93,41 @@ import Testing
         }
     }
 }
+
+@Suite struct ApplyBatchTests {
+    @Test func aBatchMayStraddleTheAppliedIndex() throws {
+        try withStore { s in
+            try s.apply(.createQueue(queueSpec()))
+            let entries = (1...4).map { LogEntry(index: UInt64($0), term: 1, data: Command.createTask(taskSpec("t\($0)")).encoded()) }
+            let outcomes = try s.store.apply(entries: entries).map(\.outcome)
+            #expect(outcomes == [.alreadyApplied, .created(id: "t2"), .created(id: "t3"), .created(id: "t4")])
+            #expect(try s.store.task("t1") == nil)
+            #expect(s.store.appliedIndex == 4)
+        }
+    }
+
+    @Test func idempotencyKeysAreCollectedAfterTheirWindow() throws {
+        try withStore { s in
+            try s.apply(.createQueue(queueSpec()))
+            try s.apply(.createTask(taskSpec("t1", key: "k")))
+            let end = t0 + StateStore.idempotencyWindowMs
+            #expect(try s.apply(.collectGarbage(nowMs: end - 1, limit: 10)) == .counted(changed: 0, rejected: 0))
+            #expect(try s.apply(.collectGarbage(nowMs: end, limit: 10)) == .counted(changed: 1, rejected: 0))
+        }
+    }
+
+    @Test func restoreNeedsAFile() throws {
+        let store = try StateStore(path: ":memory:")
+        defer { store.close() }
+        #expect(throws: StoreError.unsupported("restore into an in-memory store")) { try store.restore(from: "/nonexistent") }
+    }
+
+    @Test func aNewerSchemaIsRefused() throws {
+        let s = try TempStore()
+        defer { s.cleanup() }
+        try s.store.db.execute("UPDATE meta SET schema_version = 99")
+        #expect(throws: StoreError.schemaMismatch(found: 99, expected: StateStore.schemaVersion)) {
+            _ = try StateStore(path: s.store.path)
+        }
+    }
+}
