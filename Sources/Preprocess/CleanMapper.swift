@@ -7,34 +7,35 @@
 ///   (`tempDir/clean-map-TTTTT-shard-SSSSS`). Hashing the finished row sends exact duplicates to
 ///   the same reducer, which is where `dedupe` happens. Malformed records go to
 ///   `tempDir/clean-map-TTTTT-rejects.jsonl` (policy `reject-file`) or fail the task (`fail`).
+/// Both clean up to `options.parallelism` chunks at once; results are written in input order.
 public enum CleanMapper {
-    public static func stats(split: InputSplit, input: CleanInput, spec: CSVCleanSpec,
-                             root: DataRoot? = nil) throws(PreprocessError) -> CleanStats {
+    public static func stats(split: InputSplit, input: CleanInput, spec: CSVCleanSpec, root: DataRoot? = nil,
+                             options: MapOptions = MapOptions()) async throws(PreprocessError) -> CleanStats {
         let started = ContinuousClock.now
-        let transform = try CleanTransform(spec: spec, header: input.header)
+        let job = CleanBatchJob(transform: try CleanTransform(spec: spec, header: input.header), input: input, mode: .stats)
+        let source = try CleanBatchSource(split: split, input: input, spec: spec, root: root, batchBytes: options.chunkBytes)
         var result = CleanStats()
-        let (records, bytes) = try CleanSource.forEach(split: split, input: input, spec: spec, root: root) { (item) throws(PreprocessError) in
-            switch item {
-            case .row(let row, _, _):
-                if case .keep(let kept) = transform.prepare(row) { transform.observe(kept, into: &result.columns) }
-            case .malformed: result.counters.malformedRecords += 1
-            }
+        try await runBatches(source, job: job, parallelism: options.parallelism) { r in
+            for (k, v) in r.stats { result.columns[k, default: ColumnStats()].merge(v) }
+            result.counters.recordsIn += r.records
+            result.counters.malformedRecords += r.rejects.count
         }
-        result.counters.recordsIn = records
-        result.counters.bytesIn = bytes
+        result.counters.bytesIn = source.bytesIn
         result.counters.setDuration(since: started)
         return result
     }
 
     public static func run(split: InputSplit, input: CleanInput, spec: CSVCleanSpec, stats: CleanStats = CleanStats(),
-                           numShards: Int, tempDir: String, taskID: Int,
-                           root: DataRoot? = nil) throws(PreprocessError) -> MapOutput {
+                           numShards: Int, tempDir: String, taskID: Int, root: DataRoot? = nil,
+                           options: MapOptions = MapOptions()) async throws(PreprocessError) -> MapOutput {
         guard numShards > 0 else {
             throw .invalidParameter(field: "numShards", reason: "must be positive, got \(numShards)")
         }
         let started = ContinuousClock.now
-        let transform = try CleanTransform(spec: spec, header: input.header)
         let format = spec.output ?? (input == .jsonl ? .jsonl : .csv)
+        let job = CleanBatchJob(transform: try CleanTransform(spec: spec, header: input.header), input: input,
+                                mode: .transform(stats: stats.columns, numShards: numShards, format: format))
+        let source = try CleanBatchSource(split: split, input: input, spec: spec, root: root, batchBytes: options.chunkBytes)
         let attempt = AttemptID.make()
         var spills: [SpillWriter] = []
         for shard in 0..<numShards {
@@ -43,27 +44,19 @@ public enum CleanMapper {
         }
         var rejects = RejectsWriter(path: "\(tempDir)/clean-map-\(ShardName.pad(taskID))-rejects.jsonl", attempt: attempt)
         var counters = TaskCounters()
-        func reject(_ offset: Int64, _ raw: [UInt8], _ reason: String) throws(PreprocessError) {
-            counters.malformedRecords += 1
-            if spec.malformed == .fail { throw .malformedRecord(path: split.path, offset: offset, reason: reason) }
-            try rejects.add(offset: offset, raw: raw, reason: reason)
-        }
-        let (records, bytes) = try CleanSource.forEach(split: split, input: input, spec: spec, root: root) { (item) throws(PreprocessError) in
-            switch item {
-            case .malformed(let offset, let raw, let reason): try reject(offset, raw, reason)
-            case .row(let row, let offset, let raw):
-                switch transform.prepare(row) {
-                case .dropped: break
-                case .malformed(let reason): try reject(offset, raw, reason)
-                case .keep(let kept):
-                    let bytes = CleanTransform.serialize(transform.finish(kept, stats: stats.columns), as: format)
-                    try spills[FNV1a64.shard(of: FNV1a64.hash(bytes), shardCount: numShards)].append(bytes[...])
-                    counters.recordsOut += 1
-                }
+        try await runBatches(source, job: job, parallelism: options.parallelism) { (r) throws(PreprocessError) in
+            counters.recordsIn += r.records
+            for x in r.rejects {
+                counters.malformedRecords += 1
+                if spec.malformed == .fail { throw .malformedRecord(path: split.path, offset: x.offset, reason: x.reason) }
+                try rejects.add(offset: x.offset, raw: x.raw, reason: x.reason)
+            }
+            for (shard, rows) in r.shardRows.enumerated() {
+                for row in rows { try spills[shard].append(row[...]) }
+                counters.recordsOut += rows.count
             }
         }
-        counters.recordsIn = records
-        counters.bytesIn = bytes
+        counters.bytesIn = source.bytesIn
         var files: [OutputFile] = []
         for s in spills {
             let f = try s.file.commit()

@@ -4,7 +4,7 @@ import Testing
 
 /// Runs a whole cleaning job in-process: plan, statistics pass (if normalising), map, reduce.
 func runClean(path: String, input: CleanInput, spec: CSVCleanSpec, splitBytes: Int64, numShards: Int,
-              dir: TempDir) throws -> (maps: [MapOutput], reduces: [ReduceOutput]) {
+              dir: TempDir, options: MapOptions = MapOptions()) async throws -> (maps: [MapOutput], reduces: [ReduceOutput]) {
     let splits: [InputSplit]
     switch input {
     case .csv: splits = try SplitPlanner.planCSV(path: path, targetBytes: splitBytes)
@@ -14,12 +14,14 @@ func runClean(path: String, input: CleanInput, spec: CSVCleanSpec, splitBytes: I
     }
     var stats = CleanStats()
     if !spec.normalize.isEmpty {
-        for s in splits.reversed() { stats.merge(try CleanMapper.stats(split: s, input: input, spec: spec)) }
+        for s in splits.reversed() { stats.merge(try await CleanMapper.stats(split: s, input: input, spec: spec, options: options)) }
     }
     let temp = try dir.mkdir("tmp-\(UUID().uuidString)")
     let out = try dir.mkdir("out")
-    let maps = try splits.enumerated().map { i, s in
-        try CleanMapper.run(split: s, input: input, spec: spec, stats: stats, numShards: numShards, tempDir: temp, taskID: i)
+    var maps: [MapOutput] = []
+    for (i, s) in splits.enumerated() {
+        maps.append(try await CleanMapper.run(split: s, input: input, spec: spec, stats: stats, numShards: numShards,
+                                              tempDir: temp, taskID: i, options: options))
     }
     let transform = try CleanTransform(spec: spec, header: input.header)
     let format = spec.output ?? (input == .jsonl ? .jsonl : .csv)
@@ -63,7 +65,7 @@ func outputLines(_ reduces: [ReduceOutput], csvHeader: Bool) throws -> [String] 
 
         """
 
-    @Test func csvCleanEndToEnd() throws {
+    @Test func csvCleanEndToEnd() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
         let path = try dir.write("in.csv", csv)
@@ -77,7 +79,7 @@ func outputLines(_ reduces: [ReduceOutput], csvHeader: Bool) throws -> [String] 
         spec.dedupe = true
         spec.rename = ["price": "usd"]
         let header = try CSVRecordReader.readHeader(path: path, root: nil).fields
-        let (maps, reduces) = try runClean(path: path, input: .csv(header: header), spec: spec, splitBytes: 20, numShards: 2, dir: dir)
+        let (maps, reduces) = try await runClean(path: path, input: .csv(header: header), spec: spec, splitBytes: 20, numShards: 2, dir: dir)
         #expect(maps.count > 2)
         #expect(try outputLines(reduces, csvHeader: true) == ["\"banana, ripe\",0.25,\"Ber\ngen\"", "apple,1.5,Oslo"])
         for r in reduces {
@@ -93,19 +95,19 @@ func outputLines(_ reduces: [ReduceOutput], csvHeader: Bool) throws -> [String] 
         #expect(reduces.reduce(0) { $0 + $1.counters.recordsIn } == 3)  // the duplicate apple row reached one reducer
     }
 
-    @Test func failPolicyStopsAtTheFirstMalformedRecord() throws {
+    @Test func failPolicyStopsAtTheFirstMalformedRecord() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
         let path = try dir.write("in.csv", csv)
         var spec = CSVCleanSpec()
         spec.malformed = .fail
         let header = try CSVRecordReader.readHeader(path: path, root: nil).fields
-        #expect(throws: PreprocessError.malformedRecord(path: path, offset: 103, reason: "expected 4 fields, got 3")) {
-            _ = try runClean(path: path, input: .csv(header: header), spec: spec, splitBytes: 1 << 20, numShards: 1, dir: dir)
+        await #expect(throws: PreprocessError.malformedRecord(path: path, offset: 103, reason: "expected 4 fields, got 3")) {
+            _ = try await runClean(path: path, input: .csv(header: header), spec: spec, splitBytes: 1 << 20, numShards: 1, dir: dir)
         }
     }
 
-    @Test func normalisationUsesStatisticsOfTheWholeInput() throws {
+    @Test func normalisationUsesStatisticsOfTheWholeInput() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
         var text = "k,v\n"
@@ -114,7 +116,7 @@ func outputLines(_ reduces: [ReduceOutput], csvHeader: Bool) throws -> [String] 
         var spec = CSVCleanSpec()
         spec.normalize = ["v": .minmax]
         spec.output = .jsonl
-        let (_, reduces) = try runClean(path: path, input: .csv(header: ["k", "v"]), spec: spec, splitBytes: 64, numShards: 3, dir: dir)
+        let (_, reduces) = try await runClean(path: path, input: .csv(header: ["k", "v"]), spec: spec, splitBytes: 64, numShards: 3, dir: dir)
         let lines = try outputLines(reduces, csvHeader: false)
         #expect(lines.count == 50)
         #expect(lines.contains("{\"k\":\"k0\",\"v\":0.0}"))
@@ -122,7 +124,7 @@ func outputLines(_ reduces: [ReduceOutput], csvHeader: Bool) throws -> [String] 
         #expect(lines.contains("{\"k\":\"k7\",\"v\":\(CleanValue.format(14.0 / 98.0))}"))
     }
 
-    @Test func jsonlTransformEndToEnd() throws {
+    @Test func jsonlTransformEndToEnd() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
         let deep = String(repeating: "[", count: 70) + String(repeating: "]", count: 70)
@@ -143,7 +145,7 @@ func outputLines(_ reduces: [ReduceOutput], csvHeader: Bool) throws -> [String] 
         spec.casts = ["b": .int]
         spec.dedupe = true
         spec.maxRecordBytes = 200
-        let (maps, reduces) = try runClean(path: path, input: .jsonl, spec: spec, splitBytes: 30, numShards: 2, dir: dir)
+        let (maps, reduces) = try await runClean(path: path, input: .jsonl, spec: spec, splitBytes: 30, numShards: 2, dir: dir)
         #expect(try outputLines(reduces, csvHeader: false) == [
             "{\"a\":\"Hi\",\"b\":2,\"n\":{\"y\":[true,null],\"z\":1}}",
             "{\"a\":\"x\",\"b\":7,\"n\":null}",
@@ -156,16 +158,31 @@ func outputLines(_ reduces: [ReduceOutput], csvHeader: Bool) throws -> [String] 
         #expect(maps.reduce(0) { $0 + $1.counters.malformedRecords } == 5)
     }
 
-    @Test func rerunIsByteIdentical() throws {
+    /// Small chunks make many batches per task; parallel and sequential runs write the same bytes.
+    @Test(arguments: [CleanInput.csv(header: ["id", "name", "price", "city"]), .jsonl])
+    func rerunIsByteIdentical(input: CleanInput) async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let path = try dir.write("in.csv", csv)
+        var text = input == .jsonl ? "" : "id,name,price,city\n"
+        for i in 0..<400 {
+            text += input == .jsonl ? "{\"id\":\(i % 50),\"name\":\"n\(i % 7)\"}\n" : "\(i % 50),\"n\n\(i % 7)\",\(i),x\n"
+            if i % 97 == 0 { text += "ragged\n" }
+        }
+        let path = try dir.write("in.txt", text)
         var spec = CSVCleanSpec()
         spec.dedupe = true
-        let input = CleanInput.csv(header: ["id", "name", "price", "city"])
-        let a = try runClean(path: path, input: input, spec: spec, splitBytes: 30, numShards: 3, dir: dir)
-        let b = try runClean(path: path, input: input, spec: spec, splitBytes: 30, numShards: 3, dir: dir)
+        spec.normalize = ["id": .zscore]
+        var options = MapOptions()
+        options.chunkBytes = 256
+        options.parallelism = 3
+        let a = try await runClean(path: path, input: input, spec: spec, splitBytes: 2000, numShards: 3, dir: dir, options: options)
+        options.parallelism = 1
+        let b = try await runClean(path: path, input: input, spec: spec, splitBytes: 2000, numShards: 3, dir: dir, options: options)
+        #expect(a.maps.count > 2)
         #expect(a.reduces.map(\.file) == b.reduces.map(\.file))
-        #expect(a.maps.map(\.spills).map { $0.map(\.crc32) } == b.maps.map(\.spills).map { $0.map(\.crc32) })
+        #expect(a.maps.map { $0.spills.map(\.crc32) } == b.maps.map { $0.spills.map(\.crc32) })
+        #expect(a.maps.map { $0.rejects?.crc32 } == b.maps.map { $0.rejects?.crc32 })
+        #expect(a.maps.reduce(0) { $0 + $1.counters.malformedRecords } == 5)
+        #expect(a.reduces.reduce(0) { $0 + $1.counters.recordsOut } == (input == .jsonl ? 350 : 400))  // lcm(50, 7) distinct JSON rows
     }
 }
