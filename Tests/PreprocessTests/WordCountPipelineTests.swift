@@ -111,3 +111,33 @@ import Testing
         #expect(ours == reference)
     }
 }
+
+@Suite struct WordCountFilesTests {
+    /// Committed outputs only: no temporary names are left behind by maps or reduces.
+    @Test func noTemporaryFilesRemain() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let path = try dir.write("in.txt", Corpus.generate(bytes: 50_000, seed: 3))
+        _ = try await runWordCount(files: [path], splitBytes: 10_000, numShards: 2, dir: dir)
+        let all = try FileManager.default.subpathsOfDirectory(atPath: dir.path)
+        #expect(!all.contains { $0.contains(".tmp-") }, "\(all.filter { $0.contains(".tmp-") })")
+        #expect(all.filter { $0.hasPrefix("out/counts-") }.sorted() == ["out/counts-00000-of-00002", "out/counts-00001-of-00002"])
+    }
+
+    /// Readers given a data root open through it: a split naming a file outside is refused.
+    @Test func mapperChecksTheDataRootAtOpen() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let inside = try dir.mkdir("root")
+        let outside = try dir.write("secret.txt", "secret words\n")
+        let root = try DataRoot(inside)
+        await #expect(throws: PreprocessError.path(.outsideRoot(path: outside, resolved: outside))) {
+            _ = try await WordCountMapper.run(split: InputSplit(path: outside, start: 0, end: 13), numShards: 1,
+                                              tempDir: inside, taskID: 0, root: root)
+        }
+        let ok = try dir.write("root/in.txt", "fine words\n")
+        let out = try await WordCountMapper.run(split: InputSplit(path: ok, start: 0, end: 11), numShards: 1,
+                                                tempDir: inside, taskID: 0, root: root)
+        #expect(out.counters.recordsIn == 1 && out.counters.recordsOut == 2)
+    }
+}
