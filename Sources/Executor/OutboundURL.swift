@@ -1,0 +1,77 @@
+/// A strictly parsed absolute http(s) URL. Deliberately small and strict rather than
+/// Foundation's `URL`: the allow-list must see exactly the host the caller will connect to,
+/// and parser differentials (backslashes, percent-encoded hosts, whitespace) are how SSRF
+/// filters get bypassed. Anything unusual is refused.
+public struct OutboundURL: Sendable, Equatable {
+    /// Lowercased.
+    public var scheme: String
+    /// Lowercased host name, dotted IPv4 as written, or a bracketed IPv6 literal.
+    public var host: String
+    /// The address when the host is a literal (normalised), nil for a name to resolve.
+    public var literalAddress: IPAddress?
+    public var port: Int
+    /// Path and query as written, starting with "/"; the fragment is dropped.
+    public var pathAndQuery: String
+    public var hasUserInfo: Bool
+
+    public static func parse(_ text: String) throws(OutboundRejection) -> OutboundURL {
+        guard text.utf8.count <= 8_192 else { throw .malformedURL("URL too long") }
+        // Printable ASCII only: no spaces, controls, backslashes or non-ASCII hosts (IDNA is
+        // the caller's job: send the punycode form).
+        guard text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && $0 != "\\" }) else {
+            throw .malformedURL("URL has whitespace, control, backslash or non-ASCII characters")
+        }
+        guard let schemeEnd = text.range(of: "://") else { throw .malformedURL("not an absolute URL") }
+        let scheme = text[..<schemeEnd.lowerBound].lowercased()
+        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else {
+            throw .malformedURL("bad scheme")
+        }
+        let rest = text[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        var authority = rest[..<authorityEnd]
+        var path = String(rest[authorityEnd...])
+        if let hash = path.firstIndex(of: "#") { path = String(path[..<hash]) }
+        if path.isEmpty || path.hasPrefix("?") { path = "/" + path }
+
+        var hasUserInfo = false
+        if let at = authority.lastIndex(of: "@") {
+            hasUserInfo = true
+            authority = authority[authority.index(after: at)...]
+        }
+        let (hostText, portText) = try splitHostPort(authority)
+        let port = try parsePort(portText, scheme: scheme)
+        guard !hostText.contains("%") else { throw .malformedURL("percent-encoded or zoned host") }
+        let literal = try IPAddress.parseHostLiteral(hostText)
+        var host = hostText.lowercased()
+        if literal == nil {
+            guard !host.isEmpty, host.utf8.count <= 253,
+                  host.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" || $0 == "." || $0 == "_" }),
+                  !host.hasPrefix("."), !host.contains("..") else {
+                throw .malformedURL("bad host name")
+            }
+            if host.hasSuffix(".") { host.removeLast() }
+        }
+        return OutboundURL(scheme: scheme, host: host, literalAddress: literal, port: port, pathAndQuery: path, hasUserInfo: hasUserInfo)
+    }
+
+    static func splitHostPort(_ authority: Substring) throws(OutboundRejection) -> (String, Substring?) {
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { throw .malformedURL("unclosed IPv6 literal") }
+            let host = String(authority[...close])
+            let after = authority[authority.index(after: close)...]
+            if after.isEmpty { return (host, nil) }
+            guard after.hasPrefix(":") else { throw .malformedURL("junk after IPv6 literal") }
+            return (host, after.dropFirst())
+        }
+        guard let colon = authority.firstIndex(of: ":") else { return (String(authority), nil) }
+        return (String(authority[..<colon]), authority[authority.index(after: colon)...])
+    }
+
+    static func parsePort(_ text: Substring?, scheme: String) throws(OutboundRejection) -> Int {
+        guard let text, !text.isEmpty else { return scheme == "https" ? 443 : 80 }
+        guard text.count <= 5, text.allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(text), (1...65_535).contains(port) else {
+            throw .malformedURL("bad port")
+        }
+        return port
+    }
+}
