@@ -46,7 +46,9 @@ extension CSVCleanSpec {
                 throw .invalidParameter(field: "normalize.\(c)", reason: "column is cast to \(t.rawValue), not a number")
             }
         }
-        if maxRecordBytes < 16 { throw .invalidParameter(field: "maxRecordBytes", reason: "must be at least 16") }
+        if maxRecordBytes < 16 || maxRecordBytes > 256 << 20 {
+            throw .invalidParameter(field: "maxRecordBytes", reason: "must be in 16...\(256 << 20)")
+        }
         if maxDepth < 1 { throw .invalidParameter(field: "maxDepth", reason: "must be at least 1") }
     }
 }

@@ -125,6 +125,10 @@ final class CSVRecordReader {
             throw .malformedRecord(path: path, offset: 0, reason: "missing header row")
         }
         if let why = header.malformation { throw .malformedRecord(path: path, offset: 0, reason: "header: " + why) }
-        return (header.fields, reader.recordStart)
+        var fields = header.fields
+        if let first = fields.first, first.unicodeScalars.first == "\u{FEFF}" {  // a UTF-8 BOM (Excel writes one)
+            fields[0] = String(first.unicodeScalars.dropFirst())
+        }
+        return (fields, reader.recordStart)
     }
 }

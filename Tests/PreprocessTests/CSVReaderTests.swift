@@ -63,6 +63,8 @@ import Testing
         let (header, end) = try CSVRecordReader.readHeader(path: path, root: nil)
         #expect(header == ["na,me", "age"])
         #expect(end == 13)
+        let bom = try dir.write("bom.csv", "\u{FEFF}id,name\n1,x\n")
+        #expect(try CSVRecordReader.readHeader(path: bom, root: nil).fields == ["id", "name"])
         let empty = try dir.write("e.csv", "")
         #expect(throws: PreprocessError.malformedRecord(path: empty, offset: 0, reason: "missing header row")) {
             _ = try CSVRecordReader.readHeader(path: empty, root: nil)

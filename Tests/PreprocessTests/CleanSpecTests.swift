@@ -48,6 +48,8 @@ import Testing
         ("{\"rename\":{\"a\":\"b\"}}", "rename"),
         ("{\"missing\":{\"action\":\"fill\"}}", "missing.fill"),
         ("{\"filter\":[{\"column\":\"q\",\"op\":\"eq\",\"value\":1}]}", "filter[0].column"),
+        ("{\"maxRecordBytes\":9999999999}", "maxRecordBytes"),
+        ("{\"maxDepth\":0}", "maxDepth"),
     ])
     func validationNamesTheField(json: String, field: String) throws {
         let spec = try decode(json)
