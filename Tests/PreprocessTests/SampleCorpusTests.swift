@@ -54,12 +54,16 @@ enum Sample {
             var options = MapOptions()
             options.parallelism = parallelism
             let start = ContinuousClock.now
+            let cpuStart = clock()
             let out = try await WordCountMapper.run(split: InputSplit(path: path, start: 0, end: Int64(big.count)),
                                                     numShards: 3, tempDir: temp, taskID: parallelism, options: options)
-            let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18
-                + Double((ContinuousClock.now - start).components.seconds)
-            print("mapper parallelism \(parallelism): \(big.count >> 20) MiB in \(String(format: "%.2f", seconds)) s = "
-                  + "\(String(format: "%.0f", Double(big.count) / 1_048_576 / seconds)) MiB/s")
+            let cpu = Double(clock() - cpuStart) / Double(CLOCKS_PER_SEC)
+            let elapsed = ContinuousClock.now - start
+            let seconds = Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)
+            let mib = Double(big.count) / 1_048_576
+            print("mapper parallelism \(parallelism): \(Int(mib)) MiB, wall \(String(format: "%.2f", seconds)) s = "
+                  + "\(String(format: "%.0f", mib / seconds)) MiB/s, CPU \(String(format: "%.2f", cpu)) s = "
+                  + "\(String(format: "%.0f", mib / cpu)) MiB per CPU-second")
             #expect(out.counters.bytesIn == Int64(big.count))
         }
     }
