@@ -74,6 +74,8 @@ extension StateStore {
     func deleteQueue(_ name: String, nowMs: Milliseconds) throws -> ApplyOutcome {
         guard let queue = try queueInfo(name) else { throw Rejection.unknownQueue }
         _ = try removeAllTasks(queue: name, window: queue.tombstoneWindowMs, nowMs: nowMs)
+        // Its counts go entirely: pending deltas too, or the flush would bring rows back.
+        pendingCounts = pendingCounts.filter { $0.key.queue != name }
         try db.run("DELETE FROM queue_counts WHERE queue = ?", [.text(name)])
         try db.run("DELETE FROM queues WHERE name = ?", [.text(name)])
         return .ok

@@ -44,28 +44,14 @@ extension StateStore {
     /// owning job's completion. The caller updates the task row itself.
     func recordTransition(_ task: TaskInfo, to newState: TaskState, nowMs: Milliseconds) throws {
         precondition(Self.isLegal(task.state, newState), "illegal task transition \(task.state) → \(newState)")
-        try adjustCount(queue: task.queue, state: task.state, by: -1)
-        try adjustCount(queue: task.queue, state: newState, by: 1)
+        adjustCount(queue: task.queue, state: task.state, by: -1)
+        adjustCount(queue: task.queue, state: newState, by: 1)
         if newState.isTerminal {
             try releaseName(task, nowMs: nowMs)
             if let job = task.jobID { try maybeFinishCancelledJob(job, nowMs: nowMs) }
         } else if task.state.isTerminal {
             try reserveNameAgain(task)
         }
-    }
-
-    func adjustCount(queue: String, state: TaskState, by delta: Int64) throws {
-        if delta < 0 {
-            // The CHECK (count >= 0) would refuse a negative INSERT before the upsert applies.
-            let changed = try db.run("UPDATE queue_counts SET count = count + ? WHERE queue = ? AND state = ?",
-                                     [.integer(delta), .text(queue), .text(state.rawValue)])
-            precondition(changed == 1, "queue_counts row missing for a counted task")
-            return
-        }
-        try db.run("""
-            INSERT INTO queue_counts (queue, state, count) VALUES (?, ?, ?)
-            ON CONFLICT (queue, state) DO UPDATE SET count = count + excluded.count
-            """, [.text(queue), .text(state.rawValue), .integer(delta)])
     }
 
     // MARK: Names
@@ -122,7 +108,7 @@ extension StateStore {
                 .text(spec.id), .text(spec.queue), .optional(spec.name), .optional(spec.jobID), .text(spec.kind),
                 .blob([UInt8](spec.payload)), .integer(spec.scheduleTimeMs), .integer(spec.dispatchDeadlineMs), .integer(spec.nowMs),
             ])
-        try adjustCount(queue: spec.queue, state: .queued, by: 1)
+        adjustCount(queue: spec.queue, state: .queued, by: 1)
         return .created(id: spec.id)
     }
 
@@ -143,11 +129,13 @@ extension StateStore {
         statement.reset()
         // A nested savepoint: a rejected first attempt is remembered, its partial writes are not.
         let outcome: ApplyOutcome
+        let countsBefore = pendingCounts
         try db.cached("SAVEPOINT idem").step0()
         do {
             outcome = try body()
         } catch let rejection as Rejection {
             try db.cached("ROLLBACK TO idem").step0()
+            pendingCounts = countsBefore
             outcome = .rejected(rejection)
         }
         try db.cached("RELEASE idem").step0()
@@ -180,7 +168,7 @@ extension StateStore {
     /// Deletes a task row with its bookkeeping. A live job task counts as cancelled for its job.
     func removeTask(_ task: TaskInfo, window: Milliseconds, nowMs: Milliseconds) throws {
         try db.run("DELETE FROM tasks WHERE id = ?", [.text(task.id)])
-        try adjustCount(queue: task.queue, state: task.state, by: -1)
+        adjustCount(queue: task.queue, state: task.state, by: -1)
         if let name = task.name {
             try db.run("UPDATE task_names SET reserved_until_ms = ? WHERE queue = ? AND name = ? AND task_id = ?",
                        [.integer(nowMs + window), .text(task.queue), .text(name), .text(task.id)])

@@ -53,6 +53,9 @@ public final class StateStore {
     /// Cached copy of meta.applied_index; only changed together with a committed write.
     public internal(set) var appliedIndex: UInt64
     public internal(set) var appliedTerm: UInt64
+    /// Per-(queue, state) count deltas of the open batch, written by `flushCounts()` before
+    /// COMMIT. Never read inside apply.
+    var pendingCounts: [CountKey: Int64] = [:]
     let decoder = JSONDecoder()
     let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -133,6 +136,7 @@ public final class StateStore {
                 results.append(ApplyResult(index: entry.index, outcome: try applyOne(entry)))
                 try afterEach?(offset)
             }
+            try flushCounts()
             if appliedIndex != startIndex || appliedTerm != startTerm {
                 try db.run("UPDATE meta SET applied_index = ?, applied_term = ? WHERE id = 1",
                            [.integer(Int64(appliedIndex)), .integer(Int64(appliedTerm))])
@@ -140,6 +144,7 @@ public final class StateStore {
             try db.cached("COMMIT").step0()
         } catch {
             try? db.execute("ROLLBACK")
+            pendingCounts.removeAll()
             appliedIndex = startIndex
             appliedTerm = startTerm
             throw StoreError.wrap(error)
@@ -175,6 +180,7 @@ public final class StateStore {
                 return .rejected(rejection)
             }
         }
+        let countsBefore = pendingCounts
         try db.cached("SAVEPOINT cmd").step0()
         do {
             let outcome = try dispatch(command, index: index)
@@ -182,6 +188,7 @@ public final class StateStore {
             return outcome
         } catch let rejection as Rejection {
             try db.cached("ROLLBACK TO cmd").step0()
+            pendingCounts = countsBefore
             if rejection == .staleFence { try bumpCounter(Self.staleFenceCounter) }
             try db.cached("RELEASE cmd").step0()
             return .rejected(rejection)

@@ -58,7 +58,7 @@ struct CommandGenerator {
         case 81..<83: return .deleteTask(taskID: "t\(Int.random(in: 1...max(serial, 1), using: &random))", nowMs: now)
         case 83..<85: return .runTask(taskID: "t\(Int.random(in: 1...max(serial, 1), using: &random))", nowMs: now)
         case 85..<87: return chance(50) ? .pauseQueue(name: pick(queues)) : .resumeQueue(name: pick(queues))
-        case 87: return .purgeQueue(name: pick(queues), nowMs: now)
+        case 87: return chance(70) ? .purgeQueue(name: pick(queues), nowMs: now) : .deleteQueue(name: pick(queues), nowMs: now)
         case 88..<90: return createJob()
         case 90..<92: return chance(50) ? .cancelJob(jobID: "j\(Int.random(in: 1...max(serial, 1), using: &random))", nowMs: now)
             : .finishJob(jobID: "j\(Int.random(in: 1...max(serial, 1), using: &random))", failed: chance(30), error: nil, nowMs: now)
@@ -67,7 +67,10 @@ struct CommandGenerator {
             return dead.map { .redriveDeadTask(taskID: $0.id, nowMs: now) } ?? .collectGarbage(nowMs: now, limit: 50)
         case 94: return .recordScheduleFire(scheduleID: "s1", fireTimeMs: now - Int64.random(in: 0...100, using: &random), taskID: nextID("t"), nowMs: now)
         case 95: return .createSchedule(ScheduleSpec(id: "s1", cron: "*/5 * * * *", queue: pick(queues), kind: "cron", nowMs: now))
-        case 96: return .executorHeartbeat(executorID: pick(executors), nowMs: now)
+        case 96:
+            // Re-creates a deleted queue (or is rejected with queueExists).
+            return chance(50) ? .executorHeartbeat(executorID: pick(executors), nowMs: now)
+                : .createQueue(QueueSpec(name: pick(queues), retryConfig: RetryConfig(maxAttempts: 2, minBackoffMs: 10, maxBackoffMs: 100), tombstoneWindowMs: 1_000, nowMs: now))
         case 97: return .updateQueue(QueueSpec(name: pick(queues), retryConfig: RetryConfig(maxAttempts: Int.random(in: 1...4, using: &random), minBackoffMs: 10, maxBackoffMs: 500), tombstoneWindowMs: 2_000, nowMs: now))
         case 98: return .updateJobProgress(jobID: "j\(Int.random(in: 1...max(serial, 1), using: &random))", counters: ["x": Int64(roll)], nowMs: now)
         default: return nil

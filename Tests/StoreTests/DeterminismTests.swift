@@ -39,6 +39,15 @@ import Testing
         }
     }
 
+    /// Task counts by a full scan, to check the maintained `queue_counts`.
+    static func recount(_ store: StateStore) throws -> [String: [TaskState: Int]] {
+        var counts: [String: [TaskState: Int]] = [:]
+        try store.db.query("SELECT queue, state, count(*) FROM tasks GROUP BY queue, state") { row in
+            if let state = TaskState(rawValue: row.text(1)) { counts[row.text(0), default: [:]][state] = row.int(2) }
+        }
+        return counts
+    }
+
     @Test(arguments: [UInt64(1), 42, 2026])
     func twoStoresApplyingTheSameLogAreIdentical(seed: UInt64) throws {
         let a = try TempStore()
@@ -55,6 +64,9 @@ import Testing
         let results = try b.apply(entries: log)
         #expect(results.allSatisfy { $0.outcome == .alreadyApplied })
         #expect(try b.stateHash() == before)
+        // The maintained counts match a full recount (batched in A one way, in B another).
+        #expect(try a.store.allTaskCounts() == Self.recount(a.store))
+        #expect(try b.allTaskCounts() == Self.recount(b))
         // The workload really exercised the interesting paths.
         let counts = try a.store.allTaskCounts().values.reduce(into: [TaskState: Int]()) { $0.merge($1, uniquingKeysWith: +) }
         #expect(counts[.succeeded, default: 0] > 0 && counts[.queued, default: 0] > 0)
