@@ -42,7 +42,9 @@ public struct HTTPTaskRunner: TaskRunner {
             guard (200..<300).contains(response.status) else {
                 return .failed("HTTP \(response.status): \(snippet.prefix(200))")
             }
-            let result = (try? JSONEncoder().encode(ResultSummary(status: response.status, body: snippet))) ?? Data()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            let result = (try? encoder.encode(ResultSummary(status: response.status, body: snippet))) ?? Data()
             return .succeeded(result: result, counters: [:])
         } catch {
             switch error {
