@@ -16,7 +16,7 @@ extension ExecutorCore {
                 actions.append(.cancel(taskID: key.taskID, fence: key.fence))
                 actions.append(report(.failTask(taskID: key.taskID, fence: key.fence, error: "dispatch deadline exceeded", nowMs: nowMs),
                                       for: key, nowMs: nowMs))
-            case .reporting(let command, let sent) where nowMs - sent >= config.reportRetryMs:
+            case .reporting(let command, let sent, _) where nowMs - sent >= config.reportRetryMs:
                 // Lost on the way (leader change)? Same command again; apply refuses a duplicate.
                 actions.append(report(command, for: key, nowMs: nowMs))
             default:
@@ -36,12 +36,12 @@ extension ExecutorCore {
     /// One `renewLeases` (per `renewBatchMax` leases) for every lease held, once per period.
     mutating func maybeRenew(nowMs: Milliseconds) -> [ExecutorAction] {
         guard let due = nextRenewMs, nowMs >= due else { return [] }
-        let leases = heldLeases
-        guard !leases.isEmpty else {
+        guard !heldLeases.isEmpty else {
             nextRenewMs = nil
             return []
         }
         nextRenewMs = nowMs + config.renewIntervalMs
+        let leases = leasesToRenew(nowMs: nowMs)
         return stride(from: 0, to: leases.count, by: config.renewBatchMax).map { start in
             .propose(.renewLeases(executorID: config.executorID, leases: Array(leases[start..<min(start + config.renewBatchMax, leases.count)]),
                                   leaseUntilMs: nowMs + config.leaseDurationMs, nowMs: nowMs))

@@ -33,8 +33,10 @@ public struct ExecutorCore: Sendable {
     enum Phase: Sendable, Equatable {
         /// Running under a lease we keep renewing.
         case running
-        /// Our report is proposed; the lease is renewed until apply ends it.
-        case reporting(Command, sentMs: Milliseconds)
+        /// Our report is proposed (first at `sinceMs`, last at `sentMs`). The lease is renewed
+        /// only once the report is overdue (`reportRetryMs`): a renewal racing a report that
+        /// applies first would be refused, and counted, as a stale fence.
+        case reporting(Command, sentMs: Milliseconds, sinceMs: Milliseconds)
         /// The lease is gone (expired, reassigned, cancelled): nothing to report or renew.
         case abandoned
     }
@@ -46,11 +48,24 @@ public struct ExecutorCore: Sendable {
     /// Attempts whose runner is still going (for metrics and tests).
     public var activeRunners: Int { attempts.values.lazy.filter(\.runnerActive).count }
 
-    /// Attempts holding a lease we renew: running, or waiting for their report to apply.
+    /// Attempts holding a lease: running, or waiting for their report to apply.
     public var heldLeases: [LeaseRef] {
-        attempts.filter { $0.value.phase != .abandoned }.keys
-            .map { LeaseRef(taskID: $0.taskID, fence: $0.fence) }
-            .sorted { ($0.taskID, $0.fence) < ($1.taskID, $1.fence) }
+        Self.refs(attempts.filter { $0.value.phase != .abandoned }.keys)
+    }
+
+    /// The leases a renewal now carries: running attempts, and reported ones whose report is overdue.
+    public func leasesToRenew(nowMs: Milliseconds) -> [LeaseRef] {
+        Self.refs(attempts.filter { _, attempt in
+            switch attempt.phase {
+            case .running: return true
+            case .reporting(_, _, let since): return nowMs - since >= config.reportRetryMs
+            case .abandoned: return false
+            }
+        }.keys)
+    }
+
+    static func refs(_ keys: some Sequence<AttemptKey>) -> [LeaseRef] {
+        keys.map { LeaseRef(taskID: $0.taskID, fence: $0.fence) }.sorted { ($0.taskID, $0.fence) < ($1.taskID, $1.fence) }
     }
 
     // MARK: Applied state
@@ -124,7 +139,9 @@ public struct ExecutorCore: Sendable {
 
     /// Records a report as sent and returns it as an action.
     mutating func report(_ command: Command, for key: AttemptKey, nowMs: Milliseconds) -> ExecutorAction {
-        attempts[key]?.phase = .reporting(command, sentMs: nowMs)
+        var since = nowMs
+        if case .reporting(_, _, let first)? = attempts[key]?.phase { since = first }
+        attempts[key]?.phase = .reporting(command, sentMs: nowMs, sinceMs: since)
         return .propose(command)
     }
 }

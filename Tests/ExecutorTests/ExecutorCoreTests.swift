@@ -70,11 +70,14 @@ import Testing
         #expect(renewals == [4_000, 7_000, 10_000].map {
             .renewLeases(executorID: "e1", leases: leases, leaseUntilMs: t0 + $0 + 9_000, nowMs: t0 + $0)
         }, "one command for all three tasks, every 3 s")
-        // A reported attempt keeps its lease renewed until the report applies.
+        // A reported attempt is not renewed while its report is in flight (a renewal applied
+        // after the report would be refused as stale), only once the report is overdue.
         _ = core.finished(taskID: "a", fence: 1, outcome: .failed("x"), nowMs: now)
         #expect(core.heldLeases.count == 3)
+        #expect(core.leasesToRenew(nowMs: now) == Array(leases.dropFirst()))
+        #expect(core.leasesToRenew(nowMs: now + 3_000) == leases, "overdue: renewed along with its re-proposal")
         _ = core.reconcile(view(Array(tasks.dropFirst()), registered: 3), nowMs: now)
-        #expect(core.heldLeases == Array(leases.dropFirst()))
+        #expect(core.heldLeases == Array(leases.dropFirst()), "applied: the lease is gone")
     }
 
     @Test func renewalsAreBatchedWithinTheirBound() {
