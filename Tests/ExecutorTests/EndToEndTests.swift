@@ -189,5 +189,23 @@ final class Cluster {
         #expect(Set(restarted.keys) == Set(orphaned.map(\.id)))
         #expect(try cluster.store.staleFenceRejections >= 1)
     }
+
+    @Test func cancellingAJobStopsItsRunningTasks() throws {
+        let cluster = try Cluster(executorIDs: ["e1", "e2"])
+        try cluster.apply(.createQueue(QueueSpec(name: "q", nowMs: t0)))
+        let tasks = (0..<6).map { n in
+            TaskSpec(id: "j-\(n)", queue: "q", kind: "sleep", payload: Data(#"{"ms": 60000}"#.utf8), scheduleTimeMs: t0, nowMs: t0)
+        }
+        try cluster.apply(.createJob(JobSpec(id: "j", template: "test", tasks: tasks, nowMs: t0)))
+        try cluster.apply(.createTask(TaskSpec(id: "solo", queue: "q", kind: "sleep", payload: Data(#"{"ms": 60000}"#.utf8),
+                                               scheduleTimeMs: t0, nowMs: t0)))
+        try cluster.run(until: { try cluster.store.taskCounts(queue: "q")[.running] == 7 })
+        try cluster.apply(.cancelJob(jobID: "j", nowMs: cluster.now))
+        try cluster.apply(.cancelTask(taskID: "solo", nowMs: cluster.now))
+        try cluster.run(until: { try cluster.store.job("j")?.state == .cancelled && cluster.running.values.allSatisfy(\.isEmpty) })
+        #expect(try cluster.store.taskCounts(queue: "q") == [.cancelled: 7])
+        #expect(cluster.acceptedCompletions().isEmpty)
+        #expect(cluster.now < t0 + 5_000, "stopped long before the 60 s runs would have ended")
+    }
 }
 #endif
