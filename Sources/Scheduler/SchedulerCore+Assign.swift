@@ -11,10 +11,19 @@ extension SchedulerCore {
     }
 
     mutating func planAssignments(nowMs: Milliseconds, state: some SchedulerState) throws(StoreError) -> [Command] {
-        var candidates = try liveExecutors(nowMs: nowMs, state: state)
+        var waitingByQueue: [String: Int] = [:]
+        var waitingByExecutor: [String: Int] = [:]
+        for grant in inFlightAssignments.values {
+            waitingByQueue[grant.queue, default: 0] += 1
+            waitingByExecutor[grant.executorID, default: 0] += 1
+        }
+        var candidates = try liveExecutors(nowMs: nowMs, waiting: waitingByExecutor, state: state)
         var freeSlots = candidates.reduce(0) { $0 + max($1.free, 0) }
+        // Saturated: nothing to read. Buckets refill from their own timestamps next time.
+        guard freeSlots > 0 else { return [] }
         let queues = try state.queues()
-        buckets = buckets.filter { name, _ in queues.contains { $0.name == name } }
+        let names = Set(queues.map(\.name))
+        buckets = buckets.filter { names.contains($0.key) }
         guard !queues.isEmpty else { return [] }
 
         var commands: [Command] = []
@@ -27,11 +36,11 @@ extension SchedulerCore {
             defer { buckets[queue.name] = bucket }
             // Paused and disabled queues dispatch nothing; their buckets still fill up to the burst.
             guard queue.state == .running else { continue }
-            let room = min(bucket.available, config.maxAssignmentsPerPlan - commands.count, freeSlots,
-                           try concurrencyRoom(queue, state: state))
+            let waiting = waitingByQueue[queue.name] ?? 0
+            let concurrencyRoom = queue.rateLimits.maxConcurrentDispatches - (try state.activeTaskCount(queue: queue.name)) - waiting
+            let room = min(bucket.available, config.maxAssignmentsPerPlan - commands.count, freeSlots, concurrencyRoom)
             guard room > 0 else { continue }
             // Each grant below takes one from every bound that made `room`, so `room` grants fit them all.
-            let waiting = inFlightAssignments.values.lazy.filter { $0.queue == queue.name }.count
             let due = try state.dueTasks(queue: queue.name, nowMs: nowMs, limit: room + waiting)
             let fresh = due.filter { inFlightAssignments[$0.id] == nil }.prefix(room)
             for task in fresh {
@@ -50,20 +59,12 @@ extension SchedulerCore {
         return commands
     }
 
-    /// How many more of this queue's tasks may hold a lease, counting grants in flight.
-    func concurrencyRoom(_ queue: QueueRecord, state: some SchedulerState) throws(StoreError) -> Int {
-        let active = try state.activeTaskCount(queue: queue.name)
-        let waiting = inFlightAssignments.values.lazy.filter { $0.queue == queue.name }.count
-        return queue.rateLimits.maxConcurrentDispatches - active - waiting
-    }
-
     /// Executors heard from within the liveness window, with their load.
-    func liveExecutors(nowMs: Milliseconds, state: some SchedulerState) throws(StoreError) -> [Candidate] {
+    func liveExecutors(nowMs: Milliseconds, waiting: [String: Int], state: some SchedulerState) throws(StoreError) -> [Candidate] {
         var candidates: [Candidate] = []
         for executor in try state.executors() where nowMs - executor.lastHeartbeatMs <= config.executorLivenessMs {
             let leased = try state.leaseCount(executorID: executor.id, limit: executor.slots)
-            let waiting = inFlightAssignments.values.lazy.filter { $0.executorID == executor.id }.count
-            candidates.append(Candidate(id: executor.id, slots: executor.slots, used: leased + waiting))
+            candidates.append(Candidate(id: executor.id, slots: executor.slots, used: leased + (waiting[executor.id] ?? 0)))
         }
         return candidates
     }
