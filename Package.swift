@@ -26,8 +26,8 @@ let package = Package(
         .target(name: "Raft", dependencies: ["SQLite"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Store", dependencies: ["SQLite"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Preprocess", exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Scheduler", dependencies: ["Store"], swiftSettings: strict),
-        .target(name: "Executor", dependencies: ["Store", "Preprocess"], swiftSettings: strict),
+        .target(name: "Scheduler", dependencies: ["Store"], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Executor", dependencies: ["Store", "Preprocess"], exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(
             name: "trireme",
             dependencies: [
@@ -44,6 +44,6 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "SQLite"], swiftSettings: strict),
         .testTarget(name: "PreprocessTests", dependencies: ["Preprocess"], swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Store"], swiftSettings: strict),
-        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Store", "Preprocess"], swiftSettings: strict),
+        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Scheduler", "Store", "Preprocess"], swiftSettings: strict),
     ]
 )

@@ -132,20 +132,20 @@ public final class Connection {
     /// Runs a query with bindings and calls `row` for each result row.
     public func query(_ sql: String, _ bindings: [Value] = [], row: (Statement) throws -> Void) throws {
         let statement = try cached(sql)
+        defer { statement.reset() }
         try statement.bind(bindings)
         while try statement.step() {
             try row(statement)
         }
-        statement.reset()
     }
 
     /// Runs a statement with bindings that returns no rows; returns the number of rows changed.
     @discardableResult
     public func run(_ sql: String, _ bindings: [Value] = []) throws(SQLiteError) -> Int {
         let statement = try cached(sql)
+        defer { statement.reset() }
         try statement.bind(bindings)
         while try statement.step() {}
-        statement.reset()
         return changes
     }
 

@@ -1,6 +1,4 @@
-// Needs the Scheduler module: enabled once ExecutorTests depends on "Scheduler" in
-// Package.swift (and defines TRIREME_E2E, or drop this #if).
-#if TRIREME_E2E
+// End to end in one process: a real store, the scheduler and two executors with fake runners.
 import Foundation
 @testable import Executor
 import Scheduler
@@ -208,4 +206,3 @@ final class Cluster {
         #expect(cluster.now < t0 + 5_000, "stopped long before the 60 s runs would have ended")
     }
 }
-#endif

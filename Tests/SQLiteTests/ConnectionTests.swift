@@ -64,6 +64,20 @@ import Foundation
         }
     }
 
+    @Test func aThrowingRowCallbackLeavesTheStatementReusable() throws {
+        struct Stop: Error {}
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES (1), (2), (3)")
+        #expect(throws: Stop.self) { try db.query("SELECT x FROM t ORDER BY x") { _ in throw Stop() } }
+        // A statement left mid-step would hold a read transaction open and make this BEGIN fail
+        // to see fresh data; after the reset the same cached statement starts from the top.
+        var seen: [Int64] = []
+        try db.query("SELECT x FROM t ORDER BY x") { seen.append($0.int64(0)) }
+        #expect(seen == [1, 2, 3])
+        try db.transaction { try db.run("INSERT INTO t VALUES (4)") }
+        #expect(try db.scalarInt("SELECT count(*) FROM t") == 4)
+    }
+
     @Test func bindingCountMismatchIsAnError() throws {
         let db = try Connection(path: ":memory:")
         #expect(throws: SQLiteError.self) { try db.run("SELECT ?", []) }
