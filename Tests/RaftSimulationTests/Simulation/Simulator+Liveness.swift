@@ -1,0 +1,92 @@
+import Raft
+
+/// What a finished run reports.
+struct SimulationReport: Sendable {
+    var seed: UInt64
+    var summary: String
+    var steps: Int
+    var ticks: Int
+    var stats: SimulationStats
+    /// Ticks from the heal until a fresh proposal was applied on every node.
+    var recoveryTicks: Int
+    var finalIndex: LogIndex
+    /// Proposals that got an index: committed there, overwritten by another entry, or dropped
+    /// with a log suffix that never reached a quorum (index beyond the final log).
+    var committed = 0
+    var overwritten = 0
+    var discarded = 0
+}
+
+extension Simulator {
+    /// Fault phase, then heal and the liveness phase, then the end-of-run checks.
+    func runToEnd() throws(Violation) -> SimulationReport {
+        try runFaultPhase()
+        if network.lost > 0 { stats.faultsFired.insert(.messageLoss) }
+        if network.reordered > 0 { stats.faultsFired.insert(.messageReorder) }
+        let healedAt = now
+        let finalIndex = try runLiveness()
+        try checker.checkDurability(stores, only: nil)
+        try checkConvergence(at: finalIndex)
+        var report = SimulationReport(
+            seed: seed, summary: options.summary, steps: stepCount, ticks: now, stats: stats,
+            recoveryTicks: now - healedAt, finalIndex: finalIndex)
+        for proposal in client.proposals {
+            if checker.committedPayloads[proposal.payload] != nil {
+                report.committed += 1
+            } else if checker.committed[proposal.index.rawValue] != nil {
+                report.overwritten += 1
+            } else {
+                report.discarded += 1
+            }
+        }
+        return report
+    }
+
+    /// After the heal, within `livenessTicks` (plus 4 per entry of backlog) a leader must exist
+    /// and a fresh proposal must be
+    /// applied on every node. Returns the index of that proposal.
+    func runLiveness() throws(Violation) -> LogIndex {
+        try healEverything()
+        // The bound grows with the backlog: with one entry per message and one message in
+        // flight, each entry costs a round trip.
+        let lastIndex = nodes.compactMap { $0.raft?.status.lastIndex.rawValue }.max() ?? 0
+        let applied = nodes.map(\.stateMachine.applied.rawValue).min() ?? 0
+        let budget = options.livenessTicks + 4 * Int(lastIndex - min(applied, lastIndex))
+        let deadline = now + budget
+        var pending: (payload: [UInt8], index: LogIndex, leader: SimNode, term: Term)?
+        var steps = 0
+        // Steps are bounded too, in case time stopped advancing.
+        while now < deadline && steps < budget * 100 {
+            if let final = pending {
+                if checker.committedPayloads[final.payload] != nil {
+                    if nodes.allSatisfy({ $0.stateMachine.applied >= final.index }) { return final.index }
+                } else if checker.committed[final.index.rawValue] != nil || final.leader.role != .leader
+                    || final.leader.term != final.term {
+                    // Overwritten, or its leader is gone (the entry may vanish with it): retry.
+                    pending = nil
+                }
+            }
+            if pending == nil, let leader = nodes.first(where: { $0.isIdle(now: now) && $0.role == .leader }) {
+                client.leaderGuess = leader.id
+                if let accepted = try propose(prefix: "final"), let payload = accepted.payloads.last {
+                    pending = (payload, accepted.range.upperBound, leader, leader.term)
+                }
+            }
+            try step()
+            steps += 1
+        }
+        let states = nodes.map { node in
+            "\(node.id): \(node.isUp ? "\(node.role) \(node.term)" : "down") applied \(node.stateMachine.applied)"
+        }
+        throw Violation(.liveness, "no fresh proposal applied everywhere \(budget) ticks after the heal "
+            + "(pending \(pending.map { "\($0.index)" } ?? "none")); \(states.joined(separator: "; "))")
+    }
+
+    /// M10: at quiescence every node has the same state at the final index.
+    private func checkConvergence(at index: LogIndex) throws(Violation) {
+        let hashes = nodes.compactMap { $0.stateMachine.image(at: index)?.hash }
+        guard Set(hashes).count <= 1 else {
+            throw Violation(.convergence, "nodes differ at \(index): \(hashes)")
+        }
+    }
+}

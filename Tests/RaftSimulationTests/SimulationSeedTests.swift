@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// The randomized simulation. Unset environment: the CI run (`SimulationRunner.ciSeeds` seeds of
+/// `ciSteps` steps, 3 and 5 nodes, all faults). `SIM_SEED=S` replays one seed, `SIM_SEEDS=N`
+/// soaks N seeds (see `SimulationRunner`).
+@Suite struct SimulationSeedTests {
+    @Test func everySeedKeepsTheInvariantsAndRecovers() async {
+        let runner = SimulationRunner()
+        let started = ContinuousClock.now
+        let results = await runner.runAll()
+        let elapsed = ContinuousClock.now - started
+
+        var reports: [SimulationReport] = []
+        var failures: [SimulationFailure] = []
+        for result in results {
+            switch result {
+            case .success(let report): reports.append(report)
+            case .failure(let failure): failures.append(failure)
+            }
+        }
+        for failure in failures.prefix(3) { Issue.record("\(failure)") }
+        if failures.count > 3 {
+            Issue.record("\(failures.count) seeds failed in all: \(failures.map(\.seed))")
+        }
+        print(Self.summary(reports, failures: failures.count, elapsed: elapsed))
+        if runner.seeds.count == 1, let report = reports.first { print("[sim] seed \(report.seed): \(report.summary)") }
+
+        // Coverage (M22): in a run of many seeds every enabled fault kind fires in ≥ 1 % of them.
+        if reports.count >= 100 {
+            for kind in FaultKind.allCases where !runner.disabled.contains(kind) {
+                let fired = reports.filter { $0.stats.faultsFired.contains(kind) }.count
+                #expect(fired * 100 >= reports.count, "fault \(kind.rawValue) fired in only \(fired) of \(reports.count) seeds")
+            }
+        }
+        let failedSeeds = failures.map(\.seed)
+        #expect(failedSeeds.isEmpty)
+    }
+
+    static func summary(_ reports: [SimulationReport], failures: Int, elapsed: Duration) -> String {
+        func total(_ key: (SimulationReport) -> Int) -> Int { reports.reduce(0) { $0 + key($1) } }
+        let five = reports.filter { $0.summary.hasPrefix("5") }.count
+        let worstRecovery = reports.map(\.recoveryTicks).max() ?? 0
+        return """
+            [sim] \(reports.count + failures) seeds (\(reports.count - five) × 3 nodes, \(five) × 5 nodes), \(failures) failed, \
+            \(total(\.steps)) steps, \(total(\.ticks)) ticks in \(elapsed)
+            [sim] proposals: \(total(\.committed)) committed, \(total(\.overwritten)) overwritten, \
+            \(total(\.discarded)) discarded with an unreplicated suffix; \(total { $0.stats.notLeader }) notLeader, \
+            \(total { $0.stats.refused }) refused
+            [sim] \(total { $0.stats.readStates }) read states for \(total { $0.stats.readsIssued }) reads; \
+            \(total { $0.stats.leadersElected }) leaders, \(total { $0.stats.crashes }) crashes, \
+            \(total { $0.stats.splitBatches }) split batches, \(total { $0.stats.snapshotsTaken }) snapshots taken, \
+            \(total { $0.stats.snapshotsInstalled }) installed, \(total { $0.stats.transfers }) transfers; \
+            recovery after heal ≤ \(worstRecovery) ticks
+            """
+    }
+}
