@@ -21,10 +21,8 @@ extension NodeAPI {
                 let parameters = String(decoding: Self.canonicalJSON(.object(body.parameters ?? [:])), as: UTF8.self)
                 return .createJob(JobSpec(id: "job-" + UUID().uuidString.lowercased(), template: body.template,
                                           parameters: parameters, nowMs: HTTPSupport.nowMs(), idempotencyKey: idempotencyKey))
-            }, respond: { outcome, _ in
-                guard case .created(let id) = outcome else { throw APIError(.internalError, "unexpected outcome \(outcome)") }
-                return try await self.jobResponse(request, id: id, status: .created, local: true)
-            })
+            }, fetch: { store, outcome in try Self.createdID(outcome).flatMap { try store.jobProgress($0) } },
+               render: { progress, _ in try Self.render(progress, status: .created) })
         }
         router.get("/v1/jobs") { request, _ in
             let token = request.uri.queryParameters["pageToken"].map(String.init)
@@ -40,14 +38,17 @@ extension NodeAPI {
             guard verb == "cancel" else { throw APIError(.notFound, "unknown job verb :\(verb) (cancel)") }
             return try await self.write(request, context: context, build: { _, _ in
                 .cancelJob(jobID: id, nowMs: HTTPSupport.nowMs())
-            }, respond: { _, _ in try await self.jobResponse(request, id: id, status: .ok, local: true) })
+            }, fetch: { store, _ in try store.jobProgress(id) }, render: { progress, _ in try Self.render(progress, status: .ok) })
         }
     }
 
-    func jobResponse(_ request: Request, id: String, status: HTTPResponse.Status, local: Bool = false) async throws -> Response {
-        let progress = try await read(request, local: local) { store in try store.jobProgress(id) }
+    func jobResponse(_ request: Request, id: String, status: HTTPResponse.Status) async throws -> Response {
+        try Self.render(try await read(request) { store in try store.jobProgress(id) }, status: status)
+    }
+
+    static func render(_ progress: JobProgress?, status: HTTPResponse.Status) throws -> Response {
         guard let progress else { throw APIError(.notFound, "no such job") }
-        return HTTPSupport.json(Self.body(progress.job, progress: progress), status: status)
+        return HTTPSupport.json(body(progress.job, progress: progress), status: status)
     }
 
     static func body(_ job: JobRecord, progress: JobProgress?) -> JobBody {

@@ -11,10 +11,8 @@ extension NodeAPI {
                                                         fields: QueueRequest.fields, maxBytes: self.maxRequestBytes)
                 guard let name = body.name else { throw APIError(.invalidArgument, "missing required field \"name\"", field: "name") }
                 return .createQueue(Self.queueSpec(name: name, body, base: nil))
-            }, respond: { outcome, _ in
-                guard case .created(let name) = outcome else { throw APIError(.internalError, "unexpected outcome \(outcome)") }
-                return try await self.queueResponse(request, name: name, status: .created, local: true)
-            })
+            }, fetch: { store, outcome in try Self.queueSnapshot(store, Self.createdID(outcome)) },
+               render: { snapshot, _ in try Self.render(snapshot, status: .created) })
         }
         router.get("/v1/queues") { request, _ in
             let token = request.uri.queryParameters["pageToken"].map(String.init)
@@ -40,13 +38,13 @@ extension NodeAPI {
                 } catch let error as APIError { throw error } catch { throw APIError(.unavailable, "\(error)") }
                 guard let current else { throw APIError(.notFound, "no such queue") }
                 return .updateQueue(Self.queueSpec(name: name, body, base: current))
-            }, respond: { _, _ in try await self.queueResponse(request, name: name, status: .ok, local: true) })
+            }, fetch: { store, _ in try Self.queueSnapshot(store, name) }, render: { snapshot, _ in try Self.render(snapshot, status: .ok) })
         }
         router.delete("/v1/queues/:queue") { request, context in
             let name = try Self.plainName(context)
             return try await self.write(request, context: context, build: { _, _ in
                 .deleteQueue(name: name, nowMs: HTTPSupport.nowMs())
-            }, respond: { _, _ in HTTPSupport.json([String: String]()) })
+            })
         }
         router.post("/v1/queues/:queue") { request, context in
             let (name, verb) = try Self.nameAndVerb(context)
@@ -59,15 +57,34 @@ extension NodeAPI {
             default: throw APIError(.notFound, "unknown queue verb :\(verb) (pause, resume, purge)")
             }
             return try await self.write(request, context: context, build: { _, _ in command },
-                                        respond: { _, _ in try await self.queueResponse(request, name: name, status: .ok, local: true) })
+                                        fetch: { store, _ in try Self.queueSnapshot(store, name) },
+                                        render: { snapshot, _ in try Self.render(snapshot, status: .ok) })
         }
     }
 
-    /// `local`: after a write this node applied, its own replica is current (no ReadIndex round).
-    func queueResponse(_ request: Request, name: String, status: HTTPResponse.Status, local: Bool = false) async throws -> Response {
-        let (queue, counts) = try await read(request, local: local) { store in (try store.queue(name), try store.taskCounts(queue: name)) }
-        guard let queue else { throw APIError(.notFound, "no such queue") }
-        return HTTPSupport.json(Self.body(queue, counts: counts), status: status)
+    func queueResponse(_ request: Request, name: String, status: HTTPResponse.Status) async throws -> Response {
+        try Self.render(try await read(request) { store in try Self.queueSnapshot(store, name) }, status: status)
+    }
+
+    struct QueueSnapshot: Sendable {
+        var record: QueueRecord?
+        var counts: [TaskState: Int]
+    }
+
+    static func queueSnapshot(_ store: StateStore, _ name: String?) throws -> QueueSnapshot {
+        guard let name, let record = try store.queue(name) else { return QueueSnapshot(record: nil, counts: [:]) }
+        return QueueSnapshot(record: record, counts: try store.taskCounts(queue: name))
+    }
+
+    static func render(_ snapshot: QueueSnapshot, status: HTTPResponse.Status) throws -> Response {
+        guard let record = snapshot.record else { throw APIError(.notFound, "no such queue") }
+        return HTTPSupport.json(body(record, counts: snapshot.counts), status: status)
+    }
+
+    /// The id an applied create reports (also on an idempotent replay).
+    static func createdID(_ outcome: ApplyOutcome) -> String? {
+        if case .created(let id) = outcome { return id }
+        return nil
     }
 
     static func queueSpec(name: String, _ body: QueueRequest, base: QueueRecord?) -> QueueSpec {

@@ -12,7 +12,9 @@ extension NodeAPI {
                 let body = try await HTTPSupport.decode(TaskRequest.self, from: request, context: context,
                                                         fields: TaskRequest.fields, maxBytes: self.maxRequestBytes)
                 let now = HTTPSupport.nowMs()
-                let scheduleTime = try body.scheduleTime.map { text throws(APIError) in try HTTPSupport.parseTime(text, field: "scheduleTime") } ?? now
+                // No scheduleTime means "due at once": 0, not now, so that a retried create with
+                // the same Idempotency-Key is the same request (the store fingerprints it).
+                let scheduleTime = try body.scheduleTime.map { text throws(APIError) in try HTTPSupport.parseTime(text, field: "scheduleTime") } ?? 0
                 let deadline = body.dispatchDeadlineMs ?? 600_000
                 guard (1...86_400_000).contains(deadline) else {
                     throw APIError(.invalidArgument, "dispatchDeadlineMs must be 1 ms to 24 h", field: "dispatchDeadlineMs")
@@ -21,10 +23,8 @@ extension NodeAPI {
                     id: UUID().uuidString.lowercased(), queue: queue, name: body.name, kind: body.kind,
                     payload: Self.canonicalJSON(body.payload), scheduleTimeMs: scheduleTime, dispatchDeadlineMs: deadline,
                     nowMs: now, idempotencyKey: idempotencyKey))
-            }, respond: { outcome, _ in
-                guard case .created(let id) = outcome else { throw APIError(.internalError, "unexpected outcome \(outcome)") }
-                return try await self.taskResponse(request, queue: queue, id: id, status: .created, local: true)
-            })
+            }, fetch: { store, outcome in try Self.createdID(outcome).flatMap { try store.task($0) } },
+               render: { task, _ in try Self.render(task, queue: queue, status: .created) })
         }
         router.get("/v1/queues/:queue/tasks") { request, context in
             let queue = try Self.plainName(context)
@@ -55,7 +55,7 @@ extension NodeAPI {
             try await self.checkTaskInQueue(request, queue: queue, id: id)
             return try await self.write(request, context: context, build: { _, _ in
                 .deleteTask(taskID: id, nowMs: HTTPSupport.nowMs())
-            }, respond: { _, _ in HTTPSupport.json([String: String]()) })
+            })
         }
         router.post("/v1/queues/:queue/tasks/:task") { request, context in
             let queue = try Self.plainName(context)
@@ -68,28 +68,31 @@ extension NodeAPI {
             default: throw APIError(.notFound, "unknown task verb :\(verb) (run, cancel)")
             }
             try await self.checkTaskInQueue(request, queue: queue, id: id)
-            return try await self.write(request, context: context, build: { _, _ in command }, respond: { _, _ in
-                try await self.taskResponse(request, queue: queue, id: id, status: .ok, local: true)
-            })
+            return try await self.write(request, context: context, build: { _, _ in command },
+                                        fetch: { store, _ in try store.task(id) },
+                                        render: { task, _ in try Self.render(task, queue: queue, status: .ok) })
         }
     }
 
     private func checkTaskInQueue(_ request: Request, queue: String, id: String) async throws {
-        let task = try await read(request, local: true) { store in try store.task(id) }
+        let task = try await read(request) { store in try store.task(id) }
         guard let task, task.queue == queue else { throw APIError(.notFound, "no such task in queue \(queue)") }
     }
 
-    func taskResponse(_ request: Request, queue: String, id: String, status: HTTPResponse.Status, local: Bool = false) async throws -> Response {
-        let task = try await read(request, local: local) { store in try store.task(id) }
+    func taskResponse(_ request: Request, queue: String, id: String, status: HTTPResponse.Status) async throws -> Response {
+        try Self.render(try await read(request) { store in try store.task(id) }, queue: queue, status: status)
+    }
+
+    static func render(_ task: TaskRecord?, queue: String, status: HTTPResponse.Status) throws -> Response {
         guard let task, task.queue == queue else { throw APIError(.notFound, "no such task in queue \(queue)") }
-        return HTTPSupport.json(Self.body(task), status: status)
+        return HTTPSupport.json(body(task), status: status)
     }
 
     static func body(_ task: TaskRecord) -> TaskBody {
         TaskBody(
             id: task.id, queue: task.queue, name: task.name, jobId: task.jobID, kind: task.kind,
             payload: jsonValue(task.payload), state: task.state.rawValue,
-            scheduleTime: HTTPSupport.rfc3339(task.scheduleTimeMs), dispatchDeadlineMs: task.dispatchDeadlineMs,
+            scheduleTime: HTTPSupport.rfc3339(max(task.scheduleTimeMs, task.createTimeMs)), dispatchDeadlineMs: task.dispatchDeadlineMs,
             createTime: HTTPSupport.rfc3339(task.createTimeMs), attempts: task.attempts,
             firstAttemptTime: task.firstAttemptMs.map(HTTPSupport.rfc3339), lastAttemptTime: task.lastAttemptMs.map(HTTPSupport.rfc3339),
             lastOutcome: task.lastOutcome, executor: task.leaseExecutor, leaseExpireTime: task.leaseUntilMs.map(HTTPSupport.rfc3339),

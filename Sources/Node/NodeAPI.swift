@@ -60,10 +60,15 @@ struct NodeAPI: Sendable {
     // MARK: the write path
 
     /// Runs a write: on the leader, decode + stamp + validate + propose + wait for apply;
-    /// on a follower, forward to the leader and answer once applied here too.
-    func write(_ request: Request, context: BasicRequestContext,
-               build: @Sendable (Request, BasicRequestContext) async throws(APIError) -> Command,
-               respond: @Sendable (ApplyOutcome, UInt64) async throws -> Response) async throws -> Response {
+    /// on a follower, forward to the leader and answer once applied here too. `fetch` runs on
+    /// the driver thread right after apply (it reads what the answer needs, cheaply); `render`
+    /// builds the response off that thread.
+    func write<T: Sendable>(
+        _ request: Request, context: BasicRequestContext,
+        build: @Sendable (Request, BasicRequestContext) async throws(APIError) -> Command,
+        fetch: @escaping @Sendable (StateStore, ApplyOutcome) throws -> T,
+        render: @Sendable (T, ApplyOutcome) throws -> Response
+    ) async throws -> Response {
         guard let driver = core.driver, let status = core.status else { throw APIError(.unavailable, "node is starting") }
         if status.role != .leader {
             return try await forward(request, status: status, driver: driver)
@@ -74,28 +79,46 @@ struct NodeAPI: Sendable {
         } catch {
             throw NodeAPI.apiError(error)
         }
-        let (index, outcome) = try await propose(command, driver: driver)
+        let (index, outcome, fetched) = try await propose(command, driver: driver, fetch: fetch)
         if case .rejected(let rejection) = outcome { throw NodeAPI.apiError(rejection) }
-        var response = try await respond(outcome, index)
+        guard let fetched else { throw APIError(.internalError, "no result for an applied write") }
+        var response = try render(try fetched.get(), outcome)
         response.headers[.raftIndex] = String(index)
         response.headers[.raftTerm] = String(core.status?.term.rawValue ?? 0)
         return response
     }
 
-    private func propose(_ command: Command, driver: RaftDriver<StoreMachine>) async throws(APIError) -> (UInt64, ApplyOutcome) {
+    /// A write whose answer is a fixed body (deletes).
+    func write(_ request: Request, context: BasicRequestContext,
+               build: @Sendable (Request, BasicRequestContext) async throws(APIError) -> Command) async throws -> Response {
+        try await write(request, context: context, build: build, fetch: { _, _ in true },
+                        render: { _, _ in HTTPSupport.json([String: String]()) })
+    }
+
+    private func propose<T: Sendable>(
+        _ command: Command, driver: RaftDriver<StoreMachine>,
+        fetch: @escaping @Sendable (StateStore, ApplyOutcome) throws -> T
+    ) async throws(APIError) -> (UInt64, ApplyOutcome, Result<T, any Error>?) {
         let bytes = command.encoded()
         let eventLoop = core.group.next()
         let timeout = writeTimeout
-        let result = await OneShot<Result<(index: UInt64, output: ApplyOutcome), DriverError>?>.wait { resume in
+        typealias Applied = (index: UInt64, outcome: ApplyOutcome, fetched: Result<T, any Error>?)
+        let result = await OneShot<Result<Applied, DriverError>?>.wait { resume in
             eventLoop.scheduleTask(in: timeout) { resume(nil) }
-            driver.propose(bytes) { resume($0) }
+            driver.propose(bytes, onApplied: { machine, index, outcome in
+                if case .rejected = outcome {
+                    resume(.success((index, outcome, nil)))
+                } else {
+                    resume(.success((index, outcome, Result { try fetch(machine.store, outcome) })))
+                }
+            }, onFailed: { resume(.failure($0)) })
         }
         switch result {
         case .none:
             throw APIError(.deadlineExceeded, "not committed within \(core.config.config.writeTimeoutMs) ms; it may still commit",
                            outcome: .unknown)
         case .success(let applied)?:
-            return (applied.index, applied.output)
+            return (applied.index, applied.outcome, applied.fetched)
         case .failure(let error)?:
             throw apiError(error)
         }
@@ -133,11 +156,9 @@ struct NodeAPI: Sendable {
     // MARK: the read path
 
     /// Runs `body` against the store: linearizable (ReadIndex) unless `?consistency=stale`.
-    /// `local` skips the round when this node itself just applied the write being answered.
-    func read<T: Sendable>(_ request: Request, local: Bool = false,
-                           _ body: @escaping @Sendable (StateStore) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ request: Request, _ body: @escaping @Sendable (StateStore) throws -> T) async throws -> T {
         guard let driver = core.driver else { throw APIError(.unavailable, "node is starting") }
-        let stale = local || request.uri.queryParameters["consistency"].map { String($0) } == "stale"
+        let stale = request.uri.queryParameters["consistency"].map { String($0) } == "stale"
         do {
             return try await driver.read(linearizable: !stale) { machine in try body(machine.store) }
         } catch let error as DriverError {

@@ -33,13 +33,16 @@ enum DriverError: Error, Sendable, Equatable {
 /// by the driver thread, which is what makes `@unchecked Sendable` safe.
 final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     typealias Output = Machine.Output
-    typealias ProposalCompletion = @Sendable (Result<(index: UInt64, output: Output), DriverError>) -> Void
+    /// Called on the driver thread right after the proposal's entry is applied, with the
+    /// machine, so a caller can read what it needs without another trip through the loop.
+    typealias AppliedHandler = @Sendable (Machine, UInt64, Output) -> Void
+    typealias FailedHandler = @Sendable (DriverError) -> Void
     typealias ReadBody = (Machine) -> Void
 
     private enum Input {
         case messages([Message])
         case unreachable(NodeID)
-        case propose([UInt8], ProposalCompletion)
+        case propose([UInt8], onApplied: AppliedHandler, onFailed: FailedHandler)
         case read(linearizable: Bool, fail: @Sendable (DriverError) -> Void, body: ReadBody)
         case readAt(index: UInt64, fail: @Sendable (DriverError) -> Void, body: ReadBody)
         case transfer(NodeID)
@@ -63,12 +66,14 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     private let onFatal: @Sendable (String) -> Void
     private let timing: Timing
     private var logger: Logger
-    private var pendingProposals: [UInt64: (term: Term, completion: ProposalCompletion)] = [:]
+    private var pendingProposals: [UInt64: (term: Term, onApplied: AppliedHandler, onFailed: FailedHandler)] = [:]
     /// Reads waiting for their ReadIndex round; a read whose round never completes (leadership
     /// lost, partition) fails after `readTimeoutTicks`.
     private var pendingReads: [UInt64: (deadline: UInt64, fail: @Sendable (DriverError) -> Void, body: ReadBody)] = [:]
     private var readsAwaitingApply: [(index: UInt64, deadline: UInt64, fail: @Sendable (DriverError) -> Void, body: ReadBody)] = []
     private var ticks: UInt64 = 0
+    /// The term as of the last published status (every batch publishes it).
+    private var currentTerm = Term.zero
     private var nextReadContext: UInt64 = 1
     private var thread: Thread?
     private let finished = NSCondition()
@@ -110,8 +115,8 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     func unreachable(_ peer: NodeID) { enqueue(.unreachable(peer)) }
     func transferLeadership(to target: NodeID) { enqueue(.transfer(target)) }
 
-    func propose(_ data: [UInt8], completion: @escaping ProposalCompletion) {
-        enqueue(.propose(data, completion), orFail: { completion(.failure(.stopped)) })
+    func propose(_ data: [UInt8], onApplied: @escaping AppliedHandler, onFailed: @escaping FailedHandler) {
+        enqueue(.propose(data, onApplied: onApplied, onFailed: onFailed), orFail: { onFailed(.stopped) })
     }
 
     /// Runs `body` on the driver thread against the applied state: after a ReadIndex round when
@@ -194,12 +199,12 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
             raft.reportUnreachable(peer)
         case .transfer(let target):
             raft.transferLeadership(to: target)
-        case .propose(let data, let completion):
+        case .propose(let data, let onApplied, let onFailed):
             do {
                 let range = try raft.propose([data])
-                pendingProposals[range.lowerBound.rawValue] = (raft.status.term, completion)
+                pendingProposals[range.lowerBound.rawValue] = (currentTerm, onApplied, onFailed)
             } catch {
-                completion(.failure(Self.driverError(error)))
+                onFailed(Self.driverError(error))
             }
         case .read(let linearizable, let fail, let body):
             if linearizable {
@@ -235,6 +240,10 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 // leader compacts, so a snapshot here is a broken invariant of ours.
                 return fatal("received a snapshot to install, which this version cannot do")
             }
+            // Committed entries are durable here already (the core hands out only entries at or
+            // below the last acknowledged persist), so they are applied and answered before this
+            // batch's own fsync: a client waits for one fsync round, not two.
+            if !effects.committedEntries.isEmpty && !apply(effects.committedEntries) { return false }
             if effects.hardState != nil || !effects.entries.isEmpty {
                 do {
                     try storage.save(hardState: effects.hardState, entries: effects.entries)
@@ -243,11 +252,10 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 }
             }
             send(effects.messagesAfterPersist)
-            if !effects.committedEntries.isEmpty && !apply(effects.committedEntries) { return false }
             for state in effects.readStates { readReady(state) }
             raft.acknowledge(effects.number)
             if let soft = effects.softState, soft.role != .leader, !pendingProposals.isEmpty {
-                for pending in pendingProposals.values { pending.completion(.failure(.leadershipLost)) }
+                for pending in pendingProposals.values { pending.onFailed(.leadershipLost) }
                 pendingProposals.removeAll()
             }
             if effects.softState != nil {
@@ -274,7 +282,11 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
             precondition(outputs.count == fresh.count, "state machine returned \(outputs.count) outputs for \(fresh.count) entries")
             for (entry, output) in zip(fresh, outputs) {
                 guard let pending = pendingProposals.removeValue(forKey: entry.index.rawValue) else { continue }
-                pending.completion(pending.term == entry.term ? .success((entry.index.rawValue, output)) : .failure(.dropped))
+                if pending.term == entry.term {
+                    pending.onApplied(machine, entry.index.rawValue, output)
+                } else {
+                    pending.onFailed(.dropped)
+                }
             }
         }
         // Proposals whose index was skipped (already applied before a restart) cannot be ours.
@@ -309,7 +321,11 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
         }
     }
 
-    private func publishStatus() { onStatus(raft.status) }
+    private func publishStatus() {
+        let status = raft.status
+        currentTerm = status.term
+        onStatus(status)
+    }
 
     private func fatal(_ reason: String) -> Bool {
         logger.critical("stopping: \(reason)")
@@ -319,7 +335,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     }
 
     private func failAllWaiters(_ error: DriverError) {
-        for pending in pendingProposals.values { pending.completion(.failure(error)) }
+        for pending in pendingProposals.values { pending.onFailed(error) }
         pendingProposals.removeAll()
         for pending in pendingReads.values { pending.fail(error) }
         pendingReads.removeAll()
@@ -332,7 +348,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
         condition.unlock()
         for input in leftovers {
             switch input {
-            case .propose(_, let completion): completion(.failure(error))
+            case .propose(_, _, let onFailed): onFailed(error)
             case .read(_, let fail, _), .readAt(_, let fail, _): fail(error)
             default: break
             }
