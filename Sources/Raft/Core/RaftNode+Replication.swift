@@ -153,8 +153,8 @@ extension RaftNode {
         case .replicate: state.progress[i].freeInflights(upTo: response.index)
         }
         // A follower that was paused missed the broadcasts of the commit index: tell it now,
-        // with an empty append if need be (etcd does the same).
-        if !maybeCommit(&state) && wasPaused {
+        // with an empty append if need be (etcd does the same), unless a broadcast is due anyway.
+        if !maybeCommit(&state) && wasPaused && !state.broadcastPending {
             sendAppend(&state.progress[i], sendIfEmpty: true)
         }
         while sendAppend(&state.progress[i], sendIfEmpty: false) {}
