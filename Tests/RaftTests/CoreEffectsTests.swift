@@ -48,3 +48,23 @@ import Testing
         #expect(c.status(2).matchIndex.isEmpty)
     }
 }
+
+@Suite struct CorePeerInputTests {
+    /// No leader or candidate ever has term 0: such a message is a peer bug and changes nothing.
+    @Test func termZeroMessageIsIgnored() {
+        var solo = SoloNode(id: 2, voters: [1, 2, 3])
+        solo.step(from: 1, term: 0, .append(.init(prevLogIndex: .zero, prevLogTerm: .zero, entries: [Entry(term: .zero, index: LogIndex(1))], commit: LogIndex(1))))
+        #expect(solo.node.status.leader == nil)
+        #expect(solo.node.status.lastIndex == .zero)
+        #expect(solo.drain().isEmpty)
+    }
+
+    /// Messages addressed to another node or claiming to come from us are dropped.
+    @Test func misaddressedMessagesAreIgnored() {
+        var solo = SoloNode(id: 2, voters: [1, 2, 3])
+        solo.node.step(Message(from: nid(1), to: nid(3), term: Term(4), payload: .timeoutNow))
+        solo.node.step(Message(from: nid(2), to: nid(2), term: Term(4), payload: .timeoutNow))
+        #expect(solo.node.status.term == .zero)
+        #expect(solo.drain().isEmpty)
+    }
+}

@@ -60,6 +60,7 @@ extension RaftNode {
     }
 
     mutating func becomePreCandidate() {
+        if case .leader = roleState { preconditionFailure("leader cannot become pre-candidate") }
         roleState = .preCandidate(VoteTally())
         leader = nil
         resetElectionTimer()

@@ -2,8 +2,9 @@
 
 extension RaftNode {
     mutating func stepMessage(_ m: Message) {
-        // Misaddressed or self-sent messages are peer bugs: ignore them.
-        guard m.to == id, m.from != id else { return }
+        // Misaddressed or self-sent messages, and term 0 (no leader or candidate ever has it),
+        // are peer bugs: ignore them.
+        guard m.to == id, m.from != id, m.term > .zero else { return }
         if m.term > term {
             guard adoptHigherTerm(m) else { return }
         } else if m.term < term {
