@@ -1,10 +1,11 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Module boundaries (see README and each module's README.md):
+// Module boundaries (see README and each module's README.md); arrows point one way:
 //   SQLite  <- Raft (Storage/ only), Store
-//   Preprocess stands alone
-//   Node wires everything (later issue); trireme is the executable.
+//   Store   <- Scheduler, Executor (which also uses Preprocess)
+//   Preprocess and API import nothing of ours
+//   Node wires everything and is the only module with sockets; trireme is the executable.
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
@@ -15,6 +16,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // No default traits: saves about a minute of clean build (SWIFT-NOTES).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -28,12 +35,24 @@ let package = Package(
         .target(name: "Preprocess", exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Scheduler", dependencies: ["Store"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Executor", dependencies: ["Store", "Preprocess"], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "API", exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "Node",
+            dependencies: [
+                "Raft", "Store", "API", "Scheduler", "Executor", "Preprocess",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "trireme",
-            dependencies: [
-                "Raft", "Store",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            dependencies: ["Node", "API", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(name: "RaftBench", dependencies: ["Raft", "SQLite"], path: "bench/RaftBench", swiftSettings: strict),
@@ -45,5 +64,17 @@ let package = Package(
         .testTarget(name: "PreprocessTests", dependencies: ["Preprocess"], swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Store"], swiftSettings: strict),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Scheduler", "Store", "Preprocess"], swiftSettings: strict),
+        .testTarget(
+            name: "NodeTests",
+            dependencies: [
+                "Node", "Raft",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Multi-process tests: start real `trireme serve` processes (built first by this dependency).
+        .testTarget(name: "ClusterTests", dependencies: ["trireme"], swiftSettings: strict),
     ]
 )

@@ -4,11 +4,7 @@ import ArgumentParser
 struct Trireme: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trireme",
-        abstract: "A distributed job store and scheduler.",
-        subcommands: []
+        abstract: "A distributed job store and scheduler: queues, tasks and preprocessing jobs on a Raft cluster.",
+        subcommands: [ServeCommand.self, QueueCommand.self, TaskCommand.self, JobCommand.self, ClusterCommand.self]
     )
-
-    func run() async throws {
-        print("trireme: the node runtime is not wired in yet (see the open issues).")
-    }
 }
