@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@Suite(.serialized) struct LifecycleTests {
+/// Part of `ClusterTests` so that only one multi-process cluster runs at a time.
+extension ClusterTests {
     @Test func idempotencyKeyReturnsTheFirstOutcomeAndRefusesADifferentRequest() async throws {
         let cluster = try LocalCluster()
         try cluster.startAll()

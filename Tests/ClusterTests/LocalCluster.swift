@@ -62,7 +62,9 @@ final class LocalCluster: @unchecked Sendable {
             "dataDir": root.appendingPathComponent("n\(id)").path,
             "clusterSecret": secret,
             "members": members.map { ["id": $0.id, "api": $0.api, "peer": $0.peer] },
-            "tickMs": 10, "heartbeatTicks": 5, "electionTicks": 15, "logLevel": "warning",
+            // Elections time out after 300–600 ms: generous enough that a CPU-starved test
+            // machine (the simulator runs beside these tests) does not churn leaders.
+            "tickMs": 10, "heartbeatTicks": 5, "electionTicks": 30, "logLevel": "warning",
         ]
         for (key, value) in extraConfig { config[key] = value }
         let data = try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
@@ -130,7 +132,7 @@ final class LocalCluster: @unchecked Sendable {
     }
 
     /// Waits (bounded) until the running nodes agree on one leader; returns its id.
-    func waitForLeader(among ids: [Int]? = nil, notIn excluded: Set<Int> = [], seconds: Double = 10) async throws -> Int {
+    func waitForLeader(among ids: [Int]? = nil, notIn excluded: Set<Int> = [], seconds: Double = 30) async throws -> Int {
         let candidates = ids ?? members.map(\.id)
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {

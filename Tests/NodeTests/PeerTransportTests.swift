@@ -46,7 +46,11 @@ private func heartbeat(from: UInt64, to: UInt64, term: UInt64 = 3) -> Message {
 }
 
 @Suite(.serialized) struct PeerTransportTests {
-    let logger = Logger(label: "test")
+    let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }()
     let secret = Array("a-cluster-secret-of-32-bytes-...".utf8)
 
     func pair(secretA: [UInt8]? = nil, secretB: [UInt8]? = nil) throws -> (PeerTransport, CollectingSink, PeerTransport, CollectingSink) {
