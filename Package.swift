@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(name: "RaftBench", dependencies: ["Raft", "SQLite"], path: "bench/RaftBench", swiftSettings: strict),
         .executableTarget(name: "StoreBench", dependencies: ["Store", "SQLite"], path: "bench/StoreBench", swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
-        .testTarget(name: "RaftTests", dependencies: ["Raft", "SQLite"], swiftSettings: strict),
+        .testTarget(name: "RaftTests", dependencies: ["Raft", "SQLite"], exclude: ["testdata"], swiftSettings: strict),
         .testTarget(name: "RaftSimulationTests", dependencies: ["Raft"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "SQLite"], swiftSettings: strict),
         .testTarget(name: "PreprocessTests", dependencies: ["Preprocess"], swiftSettings: strict),
