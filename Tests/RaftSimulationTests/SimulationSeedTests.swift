@@ -24,9 +24,17 @@ import Testing
             Issue.record("\(failures.count) seeds failed in all: \(failures.map(\.seed))")
         }
         print(Self.summary(reports, failures: failures.count, elapsed: elapsed))
+        for (invariant, failed) in Dictionary(grouping: failures, by: \.violation.invariant.rawValue).sorted(by: { $0.key < $1.key }) {
+            let first = failed.min { $0.step < $1.step }.map { "seed \($0.seed) at step \($0.step)" } ?? ""
+            print("[sim] \(invariant): \(failed.count) seeds (earliest: \(first))")
+        }
         if runner.seeds.count == 1, let report = reports.first { print("[sim] seed \(report.seed): \(report.summary)") }
 
         // Coverage (M22): in a run of many seeds every enabled fault kind fires in ≥ 1 % of them.
+        let coverage = FaultKind.allCases.map { kind in
+            "\(kind.rawValue) \(reports.filter { $0.stats.faultsFired.contains(kind) }.count)"
+        }
+        print("[sim] seeds in which each fault fired: \(coverage.joined(separator: ", "))")
         if reports.count >= 100 {
             for kind in FaultKind.allCases where !runner.disabled.contains(kind) {
                 let fired = reports.filter { $0.stats.faultsFired.contains(kind) }.count
@@ -53,5 +61,21 @@ import Testing
             \(total { $0.stats.snapshotsInstalled }) installed, \(total { $0.stats.transfers }) transfers; \
             recovery after heal ≤ \(worstRecovery) ticks
             """
+    }
+
+    /// A run is a pure function of its seed: the same seed twice gives the same run.
+    @Test(arguments: [UInt64(3), 4, 5])
+    func sameSeedSameRun(seed: UInt64) {
+        let runner = SimulationRunner(environment: [:])
+        let first = runner.run(seed), second = runner.run(seed)
+        switch (first, second) {
+        case (.success(let a), .success(let b)):
+            #expect(a.fingerprint == b.fingerprint)
+            #expect(a.steps > runner.steps)
+        case (.failure(let a), .failure(let b)):
+            #expect(a.step == b.step && a.trace == b.trace)
+        default:
+            Issue.record("seed \(seed) passed once and failed once")
+        }
     }
 }

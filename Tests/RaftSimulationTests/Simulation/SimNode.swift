@@ -33,6 +33,8 @@ final class SimNode {
     var owedTicks = 0
     /// The node neither steps nor ticks before this tick (a paused process: SIGSTOP).
     var pausedUntil = 0
+    /// Peers a send failed to reach during the current batch (reported after it).
+    var unreachable: Set<NodeID> = []
     /// When set, the node crashes once its next batch reaches this phase.
     var crashAt: Phase?
     /// Highest `status.applied` in this incarnation (it must not go back).
@@ -65,6 +67,7 @@ final class SimNode {
         batch = nil
         crashAt = nil
         leaderCheck = nil
+        unreachable.removeAll()
         owedTicks = 0
         pausedUntil = 0
         role = .follower

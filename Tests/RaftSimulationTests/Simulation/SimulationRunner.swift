@@ -31,7 +31,7 @@ struct SimulationFailure: Error, Sendable, CustomStringConvertible {
 ///   SIM_DISABLE=a,b  fault kinds that never fire (see FaultKind)
 struct SimulationRunner: Sendable {
     static let ciSeeds = 500
-    static let ciSteps = 1_500
+    static let ciSteps = 3_000
 
     var seeds: [UInt64]
     var steps: Int

@@ -10,7 +10,8 @@ extension Simulator {
             guard let effects = node.raft?.takeEffects() else { return }
             node.batch = SimNode.Batch(effects: effects, phase: .taken, leaderTerm: node.role == .leader ? node.term : nil)
             record(.batch(node.id, number: effects.number, entries: effects.entries.count,
-                          committed: effects.committedEntries.count, hardState: effects.hardState))
+                          committed: effects.committedEntries.count, hardState: effects.hardState,
+                          snapshot: effects.snapshot?.metadata.index))
             if try crashIfPlanned(node, at: .taken) { return }
         }
         let stopAfter: SimNode.Phase? = faultsActive && rng.chance(options.splitBatchRate) ? rng.pick(SimNode.Phase.allCases) : nil
@@ -20,9 +21,9 @@ extension Simulator {
             }
             switch next {
             case .taken: break
-            case .sent: try send(batch.effects.messages, from: node)
+            case .sent: try send(batch.effects.messages, from: node, afterPersist: false)
             case .persisted: if try !persist(batch, on: node) { return }
-            case .sentAfterPersist: try send(batch.effects.messagesAfterPersist, from: node)
+            case .sentAfterPersist: try send(batch.effects.messagesAfterPersist, from: node, afterPersist: true)
             case .applied: try apply(batch.effects, on: node)
             }
             node.batch?.phase = next
@@ -49,10 +50,15 @@ extension Simulator {
             node.raft?.tick()
             try observe(node)
         }
+        for peer in node.unreachable.sorted() {
+            node.raft?.reportUnreachable(peer)
+            try observe(node)
+        }
+        node.unreachable.removeAll()
         if faultsActive, options.enabledFaults.contains(.snapshot), rng.chance(0.2) { try takeSnapshot(node) }
     }
 
-    func send(_ messages: [Message], from node: SimNode) throws(Violation) {
+    func send(_ messages: [Message], from node: SimNode, afterPersist: Bool) throws(Violation) {
         for var message in messages {
             try checker.checkSend(message, senderStore: node.storage)
             if case .installSnapshot(var snapshot) = message.payload, snapshot.data.isEmpty {
@@ -63,8 +69,12 @@ extension Simulator {
                 message.payload = .installSnapshot(snapshot)
             }
             let packet = Packet.message(message, senderIncarnation: node.incarnation)
+            if network.isBlocked(message.from, message.to) || !(self.node(message.to)?.isUp ?? false) {
+                // The connection fails at once: the host tells the core after this batch.
+                node.unreachable.insert(message.to)
+            }
             if network.send(packet, now: now, rng: &rng) {
-                record(.send(message))
+                record(.send(message, afterPersist: afterPersist))
             } else {
                 record(.drop(message, reason: "lost on send"))
                 reportSnapshotOutcome(packet, success: false)

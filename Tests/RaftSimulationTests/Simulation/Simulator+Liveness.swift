@@ -15,6 +15,9 @@ struct SimulationReport: Sendable {
     var committed = 0
     var overwritten = 0
     var discarded = 0
+    /// Summarizes the whole run (same seed ⇒ same fingerprint): steps, ticks, the final state
+    /// hash and every counter.
+    var fingerprint: [UInt64] = []
 }
 
 extension Simulator {
@@ -30,6 +33,11 @@ extension Simulator {
         var report = SimulationReport(
             seed: seed, summary: options.summary, steps: stepCount, ticks: now, stats: stats,
             recoveryTicks: now - healedAt, finalIndex: finalIndex)
+        report.fingerprint = [
+            UInt64(stepCount), UInt64(now), checker.committed[finalIndex.rawValue]?.hash ?? 0, checker.maxApplied.rawValue,
+            UInt64(stats.crashes), UInt64(stats.leadersElected), UInt64(stats.proposed), UInt64(stats.readStates),
+            UInt64(stats.splitBatches), UInt64(stats.snapshotsTaken), UInt64(client.proposals.count),
+        ]
         for proposal in client.proposals {
             if checker.committedPayloads[proposal.payload] != nil {
                 report.committed += 1

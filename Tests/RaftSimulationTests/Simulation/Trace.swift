@@ -4,11 +4,11 @@ import Raft
 /// when a run fails.
 enum TraceEvent {
     case tick
-    case send(Message)
+    case send(Message, afterPersist: Bool)
     case deliver(Message)
     case drop(Message, reason: StaticString)
     case duplicate(Message)
-    case batch(NodeID, number: UInt64, entries: Int, committed: Int, hardState: HardState?)
+    case batch(NodeID, number: UInt64, entries: Int, committed: Int, hardState: HardState?, snapshot: LogIndex?)
     case status(NodeID, RaftStatus)
     case crash(NodeID, reason: String)
     case restart(NodeID)
@@ -43,12 +43,13 @@ struct TraceRing {
     static func describe(_ event: TraceEvent) -> String {
         switch event {
         case .tick: "tick"
-        case .send(let m): "send \(describe(m))"
+        case .send(let m, let afterPersist): "send\(afterPersist ? " (after persist)" : "") \(describe(m))"
         case .deliver(let m): "deliver \(describe(m))"
         case .drop(let m, let reason): "drop (\(reason)) \(describe(m))"
         case .duplicate(let m): "duplicate \(describe(m))"
-        case .batch(let n, let number, let entries, let committed, let hs):
+        case .batch(let n, let number, let entries, let committed, let hs, let snapshot):
             "\(n) batch #\(number): \(entries) entries, \(committed) committed"
+                + (snapshot.map { ", snapshot \($0)" } ?? "")
                 + (hs.map { ", hard \($0.term) vote \($0.vote?.description ?? "-") commit \($0.commit)" } ?? "")
         case .status(let n, let s):
             "\(n) is \(s.role) \(s.term) leader \(s.leader?.description ?? "-") commit \(s.commit) last \(s.lastIndex)"
