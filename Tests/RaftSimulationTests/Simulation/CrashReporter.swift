@@ -49,7 +49,7 @@ enum CrashReporter {
         let base = buffer + slot * slotSize
         base[0] = 0
         guard let seed else { return }
-        let line = Array("\n[sim] crashed while running seed \(seed); replay: \(replay)\n".utf8.prefix(slotSize - 1))
+        let line = Array("\n[sim] the process died while worker \(slot) ran seed \(seed); replay: \(replay)\n".utf8.prefix(slotSize - 1))
         for (offset, byte) in line.enumerated().dropFirst() { base[offset] = byte }
         base[line.count] = 0
         base[0] = line[0]

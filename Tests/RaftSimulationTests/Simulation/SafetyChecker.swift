@@ -34,6 +34,8 @@ struct SafetyChecker {
     private(set) var committedPayloads: [[UInt8]: LogIndex] = [:]
     /// Read requests: context → the highest commit seen before the request was issued.
     private var reads: [[UInt8]: LogIndex] = [:]
+    /// Contexts that got a ReadState.
+    private(set) var answeredReads: Set<[UInt8]> = []
 
     struct IndexTerm: Hashable {
         var index: LogIndex
@@ -135,13 +137,14 @@ struct SafetyChecker {
     mutating func observeReadRequest(context: [UInt8]) { reads[context] = maxCommit }
 
     /// A ReadState must not be older than any commit seen before its request was issued.
-    func observeReadState(_ node: NodeID, _ state: ReadState) throws(Violation) {
+    mutating func observeReadState(_ node: NodeID, _ state: ReadState) throws(Violation) {
         guard let required = reads[state.context] else {
             throw Violation(.readIndexSafety, "\(node) got a read state for an unknown context \(String(decoding: state.context, as: UTF8.self))")
         }
         guard state.index >= required else {
             throw Violation(.readIndexSafety, "\(node) read \(String(decoding: state.context, as: UTF8.self)) at \(state.index), but \(required) was committed before the request")
         }
+        answeredReads.insert(state.context)
     }
 
     func describe(_ entry: Entry) -> String {

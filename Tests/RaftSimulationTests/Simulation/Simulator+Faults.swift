@@ -9,7 +9,7 @@ extension Simulator {
 
     func injectFault() throws(Violation) {
         let kinds = Self.eventFaults.filter { options.enabledFaults.contains($0) }
-        guard !kinds.isEmpty else { return try doWorkFallback() }
+        guard !kinds.isEmpty else { return try tick() }
         let kind = rng.pick(kinds)
         let up = nodes.filter(\.isUp)
         switch kind {
@@ -48,8 +48,6 @@ extension Simulator {
         // A planned mid-batch crash or disk failure counts once it really happens (see crash).
         if kind != .crashMidBatch && kind != .storageFailure { stats.faultsFired.insert(kind) }
     }
-
-    private func doWorkFallback() throws(Violation) { try tick() }
 
     /// Kills the process: its memory (RaftNode, batch in progress) is gone, its disk stays. It
     /// restarts after a random downtime (sometimes long).

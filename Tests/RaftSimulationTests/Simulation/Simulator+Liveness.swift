@@ -28,6 +28,7 @@ extension Simulator {
         if network.reordered > 0 { stats.faultsFired.insert(.messageReorder) }
         let healedAt = now
         let finalIndex = try runLiveness()
+        try checkReadsAfterHeal()
         try checker.checkDurability(stores, only: nil)
         try checkConvergence(at: finalIndex)
         var report = SimulationReport(
@@ -88,6 +89,30 @@ extension Simulator {
         }
         throw Violation(.liveness, "no fresh proposal applied everywhere \(budget) ticks after the heal "
             + "(pending \(pending.map { "\($0.index)" } ?? "none")); \(states.joined(separator: "; "))")
+    }
+
+    /// After recovery a ReadIndex read is answered on the leader and through a follower (the
+    /// ReadIndexSafety check makes its index cover the final proposal, committed before).
+    private func checkReadsAfterHeal() throws(Violation) {
+        guard let leader = nodes.first(where: { $0.role == .leader && $0.isIdle(now: now) }) else { return }
+        var contexts: [[UInt8]] = []
+        for node in [leader] + nodes.filter({ $0.id != leader.id && $0.isIdle(now: now) }).prefix(1) {
+            let context = client.nextTag("final-read-", node.id)
+            checker.observeReadRequest(context: context)
+            do throws(ProposalError) {
+                try node.raft?.readIndex(context: context)
+                contexts.append(context)
+            } catch {
+                throw Violation(.liveness, "\(node.id) refused a read after recovery: \(error)")
+            }
+            try observe(node)
+        }
+        let answered = try run(ticks: 10 * options.electionTimeoutTicks) {
+            contexts.allSatisfy { checker.answeredReads.contains($0) }
+        }
+        guard answered else {
+            throw Violation(.liveness, "reads \(contexts.map { String(decoding: $0, as: UTF8.self) }) not answered after recovery")
+        }
     }
 
     /// M10: at quiescence every node has the same state at the final index.
