@@ -5,8 +5,10 @@ import Testing
 /// network otherwise, every invariant still checked at every step.
 @Suite struct ScenarioTests {
     /// Runs `body` on a booted quiet cluster; a violation fails the test with its trace.
-    private func scenario(nodes: Int, seed: UInt64 = 7, _ body: (Simulator) throws(Violation) -> Void) {
-        let sim = Simulator(seed: seed, options: .quiet(nodes: nodes))
+    private func scenario(nodes: Int, seed: UInt64 = 7, snapshotThreshold: Int = 30, _ body: (Simulator) throws(Violation) -> Void) {
+        var options = SimulationOptions.quiet(nodes: nodes)
+        options.snapshotThreshold = snapshotThreshold
+        let sim = Simulator(seed: seed, options: options)
         do {
             try sim.boot()
             try body(sim)
@@ -82,6 +84,29 @@ import Testing
             #expect(sim.leader?.id == leader.id)
             #expect(leader.term == term)
             #expect(sim.stats.leadersElected == leadersBefore)
+        }
+    }
+
+    /// F14: a follower cut off while the leader compacts its log catches up by InstallSnapshot.
+    @Test func laggingFollowerCatchesUpFromASnapshot() {
+        scenario(nodes: 3, snapshotThreshold: 5) { (sim) throws(Violation) in
+            #expect(try sim.run(ticks: 100) { sim.leader != nil })
+            guard let leader = sim.leader, let follower = sim.nodes.first(where: { $0.id != leader.id }) else {
+                Issue.record("no leader"); return
+            }
+            sim.isolate([follower.id])
+            var last = LogIndex.zero
+            for i in 1...12 {
+                last = try sim.propose("while-behind-\(i)", at: leader) ?? last
+                try sim.run(ticks: 1)
+            }
+            #expect(try sim.run(ticks: 50) { leader.stateMachine.applied >= last })
+            try sim.takeSnapshot(leader)
+            #expect(leader.storage.snapshotIndex >= last)
+            sim.healNetwork()
+            #expect(try sim.run(ticks: 100) { sim.appliedEverywhere(last) })
+            #expect(sim.stats.snapshotsInstalled >= 1)
+            #expect(follower.storage.snapshotIndex >= last)
         }
     }
 }

@@ -151,12 +151,13 @@ extension Simulator {
     /// the core it may drop the log up to there.
     func takeSnapshot(_ node: SimNode) throws(Violation) {
         let index = min(node.stateMachine.applied, node.statusApplied)
-        guard node.isIdle(now: now), node.batch == nil, index.rawValue >= node.storage.snapshotIndex.rawValue + UInt64(options.snapshotThreshold),
-              let image = node.stateMachine.image(at: index)
+        let due = node.storage.snapshotIndex + UInt64(options.snapshotThreshold)
+        guard node.isIdle(now: now), node.batch == nil, index >= due, let image = node.stateMachine.image(at: index)
         else { return }
         let metadata = SnapshotMetadata(index: index, term: image.term, configuration: configuration)
-        guard try disk(node, "cannot record its own snapshot at \(index)", { () throws(LogStorageError) in try node.storage.applySnapshot(metadata) })
-        else { return }
+        guard try disk(node, "cannot record its own snapshot at \(index)", { () throws(LogStorageError) in
+            try node.storage.applySnapshot(metadata)
+        }) else { return }
         node.images[index.rawValue] = image
         node.raft?.compact(to: metadata)
         record(.snapshot(node.id, index))
