@@ -206,6 +206,22 @@ public struct MemberBody: Codable, Sendable, Equatable {
     }
 }
 
+/// One executor as the replicated store knows it (`GET /v1/cluster`).
+public struct ExecutorBody: Codable, Sendable, Equatable {
+    public var id: String
+    public var node: String
+    public var slots: Int
+    public var registerTime: String
+    public var lastHeartbeatTime: String
+    public init(id: String, node: String, slots: Int, registerTime: String, lastHeartbeatTime: String) {
+        self.id = id
+        self.node = node
+        self.slots = slots
+        self.registerTime = registerTime
+        self.lastHeartbeatTime = lastHeartbeatTime
+    }
+}
+
 /// `GET /v1/cluster`: this node's view.
 public struct ClusterStatusBody: Codable, Sendable, Equatable {
     public var nodeId: UInt64
@@ -217,8 +233,10 @@ public struct ClusterStatusBody: Codable, Sendable, Equatable {
     public var appliedIndex: UInt64
     public var lastIndex: UInt64
     public var members: [MemberBody]
+    /// Executors registered in this node's applied state (nil from older nodes).
+    public var executors: [ExecutorBody]?
     public init(nodeId: UInt64, role: String, term: UInt64, leader: UInt64?, leaderApiAddress: String?, commitIndex: UInt64,
-                appliedIndex: UInt64, lastIndex: UInt64, members: [MemberBody]) {
+                appliedIndex: UInt64, lastIndex: UInt64, members: [MemberBody], executors: [ExecutorBody]? = nil) {
         self.nodeId = nodeId
         self.role = role
         self.term = term
@@ -228,6 +246,7 @@ public struct ClusterStatusBody: Codable, Sendable, Equatable {
         self.appliedIndex = appliedIndex
         self.lastIndex = lastIndex
         self.members = members
+        self.executors = executors
     }
 }
 

@@ -65,7 +65,8 @@ extension NodeAPI {
             switch verb {
             case "run": command = .runTask(taskID: id, nowMs: now)
             case "cancel": command = .cancelTask(taskID: id, nowMs: now)
-            default: throw APIError(.notFound, "unknown task verb :\(verb) (run, cancel)")
+            case "redrive": command = .redriveDeadTask(taskID: id, nowMs: now)
+            default: throw APIError(.notFound, "unknown task verb :\(verb) (run, cancel, redrive)")
             }
             try await self.checkTaskInQueue(request, queue: queue, id: id)
             return try await self.write(request, context: context, build: { _, _ in command },

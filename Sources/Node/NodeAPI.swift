@@ -27,6 +27,7 @@ struct NodeAPI: Sendable {
         addQueueRoutes(to: router)
         addTaskRoutes(to: router)
         addJobRoutes(to: router)
+        addInternalRoutes(to: router)
         return router
     }
 
@@ -53,8 +54,20 @@ struct NodeAPI: Sendable {
             nodeId: status.id.rawValue, role: status.role.rawValue, term: status.term.rawValue,
             leader: status.leader?.rawValue, leaderApiAddress: status.leader.flatMap { core.config.apiAddresses[$0] },
             commitIndex: status.commit.rawValue, appliedIndex: status.applied.rawValue,
-            lastIndex: status.lastIndex.rawValue, members: members)
+            lastIndex: status.lastIndex.rawValue, members: members,
+            executors: try await clusterExecutors())
         return HTTPSupport.json(body)
+    }
+
+    /// From this node's applied state (a stale read: the status is this node's view anyway).
+    func clusterExecutors() async throws -> [ExecutorBody]? {
+        guard let driver = core.driver else { return nil }
+        let records = try await driver.read(linearizable: false) { machine in try machine.store.executors() }
+        return records.map { record in
+            ExecutorBody(id: record.id, node: record.node, slots: record.slots,
+                         registerTime: HTTPSupport.rfc3339(record.registerTimeMs),
+                         lastHeartbeatTime: HTTPSupport.rfc3339(record.lastHeartbeatMs))
+        }
     }
 
     // MARK: the write path

@@ -1,3 +1,4 @@
+import Executor
 import Foundation
 import Raft
 
@@ -31,10 +32,24 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// How long a write waits for commit and apply before answering 504 (outcome unknown).
     public var writeTimeoutMs: Int
     public var logLevel: String
+    /// Attempts this node's executor runs at once.
+    public var executorSlots: Int
+    /// Task lease length (scheduler grants and executor renewals alike).
+    public var leaseDurationMs: Int64
+    /// Executor heartbeat period, and how stale a heartbeat may be before the leader stops
+    /// giving that executor work (keep it several heartbeats long).
+    public var executorHeartbeatMs: Int64
+    public var executorLivenessMs: Int64
+    /// Networks (CIDR) `http` tasks may reach; nil: loopback only.
+    public var allowedTargets: [String]?
+    /// Enables the `sleep` and `fail` task kinds (tests and chaos runs only).
+    public var testTaskKinds: Bool
 
     public init(nodeId: UInt64, dataDir: String, members: [Member], clusterSecret: String? = nil,
                 clusterSecretFile: String? = nil, tickMs: Int = 10, heartbeatTicks: Int = 5, electionTicks: Int = 15,
-                maxRequestBytes: Int = 1 << 20, writeTimeoutMs: Int = 10_000, logLevel: String = "info") {
+                maxRequestBytes: Int = 1 << 20, writeTimeoutMs: Int = 10_000, logLevel: String = "info",
+                executorSlots: Int = 4, leaseDurationMs: Int64 = 10_000, executorHeartbeatMs: Int64 = 2_000,
+                executorLivenessMs: Int64 = 10_000, allowedTargets: [String]? = nil, testTaskKinds: Bool = false) {
         self.nodeId = nodeId
         self.dataDir = dataDir
         self.members = members
@@ -46,11 +61,18 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         self.maxRequestBytes = maxRequestBytes
         self.writeTimeoutMs = writeTimeoutMs
         self.logLevel = logLevel
+        self.executorSlots = executorSlots
+        self.leaseDurationMs = leaseDurationMs
+        self.executorHeartbeatMs = executorHeartbeatMs
+        self.executorLivenessMs = executorLivenessMs
+        self.allowedTargets = allowedTargets
+        self.testTaskKinds = testTaskKinds
     }
 
     enum CodingKeys: String, CodingKey {
         case nodeId, dataDir, members, clusterSecret, clusterSecretFile, tickMs, heartbeatTicks, electionTicks
         case maxRequestBytes, writeTimeoutMs, logLevel
+        case executorSlots, leaseDurationMs, executorHeartbeatMs, executorLivenessMs, allowedTargets, testTaskKinds
     }
 
     /// Missing optional keys take their defaults, so a config file names only what it changes.
@@ -68,6 +90,12 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         maxRequestBytes = try c.decodeIfPresent(Int.self, forKey: .maxRequestBytes) ?? defaults.maxRequestBytes
         writeTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .writeTimeoutMs) ?? defaults.writeTimeoutMs
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? defaults.logLevel
+        executorSlots = try c.decodeIfPresent(Int.self, forKey: .executorSlots) ?? defaults.executorSlots
+        leaseDurationMs = try c.decodeIfPresent(Int64.self, forKey: .leaseDurationMs) ?? defaults.leaseDurationMs
+        executorHeartbeatMs = try c.decodeIfPresent(Int64.self, forKey: .executorHeartbeatMs) ?? defaults.executorHeartbeatMs
+        executorLivenessMs = try c.decodeIfPresent(Int64.self, forKey: .executorLivenessMs) ?? defaults.executorLivenessMs
+        allowedTargets = try c.decodeIfPresent([String].self, forKey: .allowedTargets)
+        testTaskKinds = try c.decodeIfPresent(Bool.self, forKey: .testTaskKinds) ?? defaults.testTaskKinds
     }
 
     public static func load(path: String) throws -> NodeConfig {
@@ -91,6 +119,21 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         guard heartbeatTicks >= 1, electionTicks > heartbeatTicks else {
             throw .invalid("electionTicks must exceed heartbeatTicks ≥ 1")
         }
+        guard (1...1_024).contains(executorSlots) else { throw .invalid("executorSlots must be in 1...1024") }
+        guard (100...3_600_000).contains(leaseDurationMs) else { throw .invalid("leaseDurationMs must be 100 ms to 1 h") }
+        guard (10...600_000).contains(executorHeartbeatMs), executorLivenessMs > executorHeartbeatMs else {
+            throw .invalid("executorHeartbeatMs must be 10 ms to 10 min and below executorLivenessMs")
+        }
+        let allowList: OutboundAllowList
+        if let allowedTargets {
+            do {
+                allowList = try OutboundAllowList(parsing: allowedTargets)
+            } catch {
+                throw .invalid("allowedTargets: \(error)")
+            }
+        } else {
+            allowList = .loopbackOnly
+        }
         var secret = clusterSecret
         if let file = clusterSecretFile {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
@@ -113,7 +156,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             throw .invalid("bad listen address")
         }
         return ValidatedNodeConfig(config: self, id: NodeID(nodeId), secret: Array(secret.utf8), peers: peers,
-                                   apiAddresses: apis, peerListen: peerListen, apiListen: apiListen)
+                                   apiAddresses: apis, peerListen: peerListen, apiListen: apiListen,
+                                   allowList: allowList)
     }
 }
 
@@ -125,6 +169,7 @@ public struct ValidatedNodeConfig: Sendable {
     let apiAddresses: [NodeID: String]
     let peerListen: PeerAddress
     let apiListen: PeerAddress
+    let allowList: OutboundAllowList
 }
 
 public enum NodeConfigError: Error, CustomStringConvertible {

@@ -13,6 +13,8 @@ public final class NodeCore: Service, Sendable {
     public let config: ValidatedNodeConfig
     let logger: Logger
     let group: any EventLoopGroup
+    /// The scheduler and executor hooks run on the driver thread (nil: a bare Raft + store node).
+    let scheduling: NodeScheduling?
     private let state = Mutex<Running?>(nil)
     private let latestStatus = Mutex<RaftStatus?>(nil)
     private let started = Mutex<[CheckedContinuation<Void, any Error>]?>([])
@@ -23,8 +25,14 @@ public final class NodeCore: Service, Sendable {
         let transport: PeerTransport
     }
 
-    public init(config: ValidatedNodeConfig, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public convenience init(config: ValidatedNodeConfig, logger: Logger,
+                            group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.init(config: config, logger: logger, group: group, scheduling: nil)
+    }
+
+    init(config: ValidatedNodeConfig, logger: Logger, group: any EventLoopGroup, scheduling: NodeScheduling?) {
         self.config = config
+        self.scheduling = scheduling
         self.logger = logger
         self.group = group
     }
@@ -98,7 +106,8 @@ public final class NodeCore: Service, Sendable {
             onFatal: { reason in
                 logger.critical("fail-stop: \(reason)")
                 exit(70)
-            })
+            },
+            hooks: scheduling?.hooks ?? DriverHooks())
         sink.driver.withLock { $0 = driver }
         driver.start()
         try await transport.start()

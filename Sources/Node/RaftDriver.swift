@@ -64,6 +64,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     private let send: @Sendable ([Message]) -> Void
     private let onStatus: @Sendable (RaftStatus) -> Void
     private let onFatal: @Sendable (String) -> Void
+    private let hooks: DriverHooks<Machine>
     private let timing: Timing
     private var logger: Logger
     private var pendingProposals: [UInt64: (term: Term, onApplied: AppliedHandler, onFailed: FailedHandler)] = [:]
@@ -82,7 +83,9 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     init(raft: RaftNode, storage: any LogStorage, machine: Machine, timing: Timing, logger: Logger,
          send: @escaping @Sendable ([Message]) -> Void,
          onStatus: @escaping @Sendable (RaftStatus) -> Void,
-         onFatal: @escaping @Sendable (String) -> Void) {
+         onFatal: @escaping @Sendable (String) -> Void,
+         hooks: DriverHooks<Machine> = DriverHooks()) {
+        self.hooks = hooks
         self.raft = raft
         self.storage = storage
         self.machine = machine
@@ -181,7 +184,11 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 ticks += 1
                 nextTick = nextTick.advanced(by: timing.tick)
             }
-            if due > 0 { expireReads() }
+            if due > 0 {
+                expireReads()
+                // Before draining, so what the hook proposes goes out in this very batch.
+                if running { hooks.onTick(machine, raft.status, proposeNow) }
+            }
             if running { running = drainEffects() }
         }
         failAllWaiters(.stopped)
@@ -189,6 +196,16 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
         isFinished = true
         finished.broadcast()
         finished.unlock()
+    }
+
+    /// Proposes on the driver thread itself (inputs, and hooks through `DriverHooks.onTick`).
+    private func proposeNow(_ data: [UInt8], onApplied: @escaping AppliedHandler, onFailed: @escaping FailedHandler) {
+        do {
+            let range = try raft.propose([data])
+            pendingProposals[range.lowerBound.rawValue] = (currentTerm, onApplied, onFailed)
+        } catch {
+            onFailed(Self.driverError(error))
+        }
     }
 
     private func handle(_ input: Input) -> Bool {
@@ -200,12 +217,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
         case .transfer(let target):
             raft.transferLeadership(to: target)
         case .propose(let data, let onApplied, let onFailed):
-            do {
-                let range = try raft.propose([data])
-                pendingProposals[range.lowerBound.rawValue] = (currentTerm, onApplied, onFailed)
-            } catch {
-                onFailed(Self.driverError(error))
-            }
+            proposeNow(data, onApplied: onApplied, onFailed: onFailed)
         case .read(let linearizable, let fail, let body):
             if linearizable {
                 let context = nextReadContext
@@ -288,6 +300,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                     pending.onFailed(.dropped)
                 }
             }
+            hooks.afterApply(machine)
         }
         // Proposals whose index was skipped (already applied before a restart) cannot be ours.
         let applied = machine.appliedIndex

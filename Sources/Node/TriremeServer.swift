@@ -3,25 +3,30 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import Scheduler
 import ServiceLifecycle
 import Store
 
-/// Builds and runs a whole node: core (Raft, storage, transport) and the HTTP API, as one
-/// service group that shuts down gracefully on SIGTERM/SIGINT, stopping in reverse order (HTTP
-/// first, so no request is accepted by a node whose core is gone).
+/// Builds and runs a whole node: core (Raft, storage, transport, the leader's scheduler on the
+/// driver thread), command forwarding, the executor and the HTTP API, as one service group that
+/// shuts down gracefully on SIGTERM/SIGINT, stopping in reverse order: HTTP first (no request is
+/// accepted by a node whose core is gone), then the executor (its attempts stop), then
+/// forwarding, then the core.
 public enum TriremeServer {
     public static func run(config: NodeConfig) async throws {
-        let validated: ValidatedNodeConfig
-        do {
-            validated = try config.validated()
-        } catch {
-            throw error
-        }
+        let validated = try config.validated()
         var logger = Logger(label: "trireme")
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
         logger[metadataKey: "node"] = "n\(config.nodeId)"
 
-        let core = NodeCore(config: validated, logger: logger)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let forwarding = CommandForwarding(config: validated, logger: logger)
+        let executor = NodeExecutor.makeService(config: validated, group: group, proposer: forwarding)
+        let scheduling = NodeScheduling(
+            schedulerConfig: SchedulerConfig(leaseDurationMs: config.leaseDurationMs, executorLivenessMs: config.executorLivenessMs),
+            executor: executor, executorID: NodeExecutor.executorID(validated), tickMs: config.tickMs, logger: logger)
+        let core = NodeCore(config: validated, logger: logger, group: group, scheduling: scheduling)
+        forwarding.attach(to: core)
         let api = NodeAPI(core: core, forwarder: Forwarder(selfID: config.nodeId, timeout: Double(config.writeTimeoutMs) / 1000),
                           logger: logger, limits: CommandLimits())
         let app = Application(
@@ -29,12 +34,13 @@ public enum TriremeServer {
             configuration: .init(address: .hostname(validated.apiListen.host, port: validated.apiListen.port),
                                  serverName: "trireme"),
             logger: logger)
-        let group = ServiceGroup(
+        let services = ServiceGroup(
             configuration: .init(
-                services: [.init(service: core), .init(service: StartAfter(core: core, app: app))],
+                services: [.init(service: core), .init(service: forwarding), .init(service: NodeExecutor(service: executor)),
+                           .init(service: StartAfter(core: core, app: app))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await group.run()
+        try await services.run()
     }
 }
 
