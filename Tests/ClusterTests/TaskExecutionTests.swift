@@ -31,6 +31,13 @@ extension ClusterTests {
         let nodes = Set(deliveries.compactMap(\.node))
         #expect(nodes == Set(cluster.members.map { "n\($0.id)" }), "every node's executor ran work: \(nodes)")
 
+        // The internal command endpoint takes nothing unsigned or wrongly signed.
+        for signature in [nil, String(repeating: "ab", count: 32)] {
+            let forged = try await HTTP.send("POST", "http://\(cluster.api(1))/v1/internal/commands", body: Data([0, 0, 0, 1, 7]),
+                                             contentType: "application/octet-stream",
+                                             headers: signature.map { ["Trireme-Signature": $0] } ?? [:])
+            #expect(forged.status == 401)
+        }
         let status = try await HTTP.send("GET", "http://\(cluster.api(1))/v1/cluster")
         let listed = (status.json?["executors"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
         #expect(Set(listed) == Set(cluster.members.map { "n\($0.id)" }))
