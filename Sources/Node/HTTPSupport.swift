@@ -132,4 +132,5 @@ extension HTTPField.Name {
     static let raftTerm = HTTPField.Name(APIHeader.raftTerm)!
     static let idempotencyKey = HTTPField.Name(APIHeader.idempotencyKey)!
     static let forwardedBy = HTTPField.Name(APIHeader.forwardedBy)!
+    static let triremeSignature = HTTPField.Name(CommandBatch.signatureHeader)!
 }

@@ -44,7 +44,6 @@ struct NIOHTTPCaller: HTTPCaller {
         let limit = maxBodyPrefix
         let connect = ClientBootstrap(group: loop)
             .connectTimeout(min(connectTimeout, timeout))
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()

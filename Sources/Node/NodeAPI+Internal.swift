@@ -1,5 +1,4 @@
 import API
-import HTTPTypes
 import Hummingbird
 import NIOCore
 import Store
@@ -18,7 +17,7 @@ extension NodeAPI {
                 throw APIError(.payloadTooLarge, "command batch too large")
             }
             let body = Array(buffer.readableBytesView)
-            let signature = request.headers[HTTPField.Name(CommandBatch.signatureHeader)!]
+            let signature = request.headers[.triremeSignature]
             guard CommandBatch.verify(body, signature: signature, secret: self.core.config.secret) else {
                 return HTTPSupport.json(["error": ["code": "UNAUTHENTICATED", "message": "bad or missing signature"]],
                                         status: .unauthorized)
