@@ -39,6 +39,24 @@ import Testing
         #expect(solo.node.status.lastIndex == LogIndex(10))
     }
 
+    /// Simulator finding F1 (seeds 166/216/331/390): a duplicated InstallSnapshot arrives before
+    /// the first copy is persisted. The second copy is at or below commit, and its ack must
+    /// still wait for the persist — else the leader counts entries this node could lose.
+    @Test func duplicateSnapshotIsAcknowledgedOnlyAfterPersist() {
+        var solo = SoloNode(id: 2, voters: [1, 2, 3], state: PersistentState(hardState: HardState(term: Term(1)), entries: entries(terms: [1])))
+        let metadata = SnapshotMetadata(index: LogIndex(10), term: Term(2), configuration: Configuration(voters: [nid(1), nid(2), nid(3)]))
+        solo.step(from: 1, term: 2, .installSnapshot(Snapshot(metadata: metadata)))
+        solo.step(from: 1, term: 2, .installSnapshot(Snapshot(metadata: metadata)))
+        let effects = solo.drain()
+        #expect(effects.snapshot?.metadata == metadata)
+        let earlyAcks = effects.messages.filter {
+            if case .appendResponse(let response) = $0.payload { return !response.reject }
+            return false
+        }
+        #expect(earlyAcks.isEmpty, "an ack sent before the persist: \(earlyAcks)")
+        #expect(effects.messagesAfterPersist.count == 2)
+    }
+
     @Test func paper7_snapshotOlderThanCommitIsNotInstalled() {
         var solo = SoloNode(id: 2, voters: [1, 2, 3], state: PersistentState(hardState: HardState(term: Term(2), commit: LogIndex(3)), entries: entries(terms: [1, 1, 2])))
         let metadata = SnapshotMetadata(index: LogIndex(2), term: Term(1), configuration: Configuration(voters: [nid(1), nid(2), nid(3)]))
