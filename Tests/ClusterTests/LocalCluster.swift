@@ -146,7 +146,13 @@ final class LocalCluster: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw ClusterError.timeout("no agreed leader within \(seconds) s")
+        var report = "no agreed leader within \(seconds) s"
+        for id in candidates {
+            let status = await status(id)
+            report += "\n  n\(id) running=\(isRunning(id)) role=\(status?.role ?? "?") term=\(status?.term ?? 0) leader=\(status?.leader.map(String.init) ?? "-")"
+            report += "\n    log: " + log(id).split(separator: "\n").suffix(8).joined(separator: "\n         ")
+        }
+        throw ClusterError.timeout(report)
     }
 }
 
