@@ -31,4 +31,6 @@ echo "new leader n$NL after $(( ($(date +%s%N) - start) / 1000000 )) ms"
 "$BIN" task list demo --server "$(api_of "$F")"
 echo; echo "== restart n$L; it catches up from its own disk and the leader"
 "$ROOT/cluster/up.sh" --no-build | tail -n 4
+echo; echo "== a WordCount job over cluster/sample/corpus.txt, on all three nodes"
+"$ROOT/cluster/wordcount.sh"
 echo; echo "The cluster is still running: try 'trireme --help' ($BIN), cluster/status.sh; stop it with cluster/down.sh"

@@ -4,8 +4,8 @@ import Hummingbird
 import Store
 
 extension NodeAPI {
-    /// Templates a job may name. Planning them into tasks arrives with the executors (issue 6);
-    /// until then a job is recorded and stays QUEUED.
+    /// Templates a job may name. `wordcount` is planned into map tasks on the leader
+    /// (`plannedTasks`); the cleaning templates are still recorded without tasks.
     static let templates: Set<String> = ["wordcount", "csv-clean", "jsonl-transform"]
 
     func addJobRoutes(to router: Router<BasicRequestContext>) {
@@ -19,8 +19,11 @@ extension NodeAPI {
                                    field: "template")
                 }
                 let parameters = String(decoding: Self.canonicalJSON(.object(body.parameters ?? [:])), as: UTF8.self)
-                return .createJob(JobSpec(id: "job-" + UUID().uuidString.lowercased(), template: body.template,
-                                          parameters: parameters, nowMs: HTTPSupport.nowMs(), idempotencyKey: idempotencyKey))
+                let id = Self.jobID(idempotencyKey: idempotencyKey)
+                let now = HTTPSupport.nowMs()
+                let tasks = try await self.plannedTasks(template: body.template, job: id, parameters: body.parameters ?? [:], nowMs: now)
+                return .createJob(JobSpec(id: id, template: body.template, parameters: parameters, tasks: tasks, nowMs: now,
+                                          idempotencyKey: idempotencyKey))
             }, fetch: { store, outcome in try Self.createdID(outcome).flatMap { try store.jobProgress($0) } },
                render: { progress, _ in try Self.render(progress, status: .created) })
         }

@@ -1,5 +1,6 @@
 import Executor
 import Foundation
+import Preprocess
 import Raft
 
 /// A node's configuration, read from a JSON file (`trireme serve --config n1.json`) or flags.
@@ -44,12 +45,18 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var allowedTargets: [String]?
     /// Enables the `sleep` and `fail` task kinds (tests and chaos runs only).
     public var testTaskKinds: Bool
+    /// The directory every job path must lie in, shared by all nodes (like Dataflow's bucket);
+    /// nil: the process's working directory.
+    public var dataRoot: String?
+    /// Target bytes per map task of a job (`JobPlanner`'s split size).
+    public var jobSplitBytes: Int64
 
     public init(nodeId: UInt64, dataDir: String, members: [Member], clusterSecret: String? = nil,
                 clusterSecretFile: String? = nil, tickMs: Int = 10, heartbeatTicks: Int = 5, electionTicks: Int = 15,
                 maxRequestBytes: Int = 1 << 20, writeTimeoutMs: Int = 10_000, logLevel: String = "info",
                 executorSlots: Int = 4, leaseDurationMs: Int64 = 10_000, executorHeartbeatMs: Int64 = 2_000,
-                executorLivenessMs: Int64 = 10_000, allowedTargets: [String]? = nil, testTaskKinds: Bool = false) {
+                executorLivenessMs: Int64 = 10_000, allowedTargets: [String]? = nil, testTaskKinds: Bool = false,
+                dataRoot: String? = nil, jobSplitBytes: Int64 = 64 << 20) {
         self.nodeId = nodeId
         self.dataDir = dataDir
         self.members = members
@@ -67,12 +74,15 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         self.executorLivenessMs = executorLivenessMs
         self.allowedTargets = allowedTargets
         self.testTaskKinds = testTaskKinds
+        self.dataRoot = dataRoot
+        self.jobSplitBytes = jobSplitBytes
     }
 
     enum CodingKeys: String, CodingKey {
         case nodeId, dataDir, members, clusterSecret, clusterSecretFile, tickMs, heartbeatTicks, electionTicks
         case maxRequestBytes, writeTimeoutMs, logLevel
         case executorSlots, leaseDurationMs, executorHeartbeatMs, executorLivenessMs, allowedTargets, testTaskKinds
+        case dataRoot, jobSplitBytes
     }
 
     /// Missing optional keys take their defaults, so a config file names only what it changes.
@@ -96,6 +106,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         executorLivenessMs = try c.decodeIfPresent(Int64.self, forKey: .executorLivenessMs) ?? defaults.executorLivenessMs
         allowedTargets = try c.decodeIfPresent([String].self, forKey: .allowedTargets)
         testTaskKinds = try c.decodeIfPresent(Bool.self, forKey: .testTaskKinds) ?? defaults.testTaskKinds
+        dataRoot = try c.decodeIfPresent(String.self, forKey: .dataRoot)
+        jobSplitBytes = try c.decodeIfPresent(Int64.self, forKey: .jobSplitBytes) ?? defaults.jobSplitBytes
     }
 
     public static func load(path: String) throws -> NodeConfig {
@@ -123,6 +135,13 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         guard (100...3_600_000).contains(leaseDurationMs) else { throw .invalid("leaseDurationMs must be 100 ms to 1 h") }
         guard (10...600_000).contains(executorHeartbeatMs), executorLivenessMs > executorHeartbeatMs else {
             throw .invalid("executorHeartbeatMs must be 10 ms to 10 min and below executorLivenessMs")
+        }
+        guard (4_096...(1 << 40)).contains(jobSplitBytes) else { throw .invalid("jobSplitBytes must be 4 KiB to 1 TiB") }
+        let root: DataRoot
+        do {
+            root = try DataRoot(dataRoot ?? FileManager.default.currentDirectoryPath)
+        } catch {
+            throw .invalid("dataRoot: \(error)")
         }
         let allowList: OutboundAllowList
         if let allowedTargets {
@@ -157,7 +176,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         }
         return ValidatedNodeConfig(config: self, id: NodeID(nodeId), secret: Array(secret.utf8), peers: peers,
                                    apiAddresses: apis, peerListen: peerListen, apiListen: apiListen,
-                                   allowList: allowList)
+                                   allowList: allowList, dataRoot: root)
     }
 }
 
@@ -170,6 +189,8 @@ public struct ValidatedNodeConfig: Sendable {
     let peerListen: PeerAddress
     let apiListen: PeerAddress
     let allowList: OutboundAllowList
+    /// `dataRoot` (or the working directory), symlinks resolved; checked to be a directory.
+    let dataRoot: DataRoot
 }
 
 public enum NodeConfigError: Error, CustomStringConvertible {

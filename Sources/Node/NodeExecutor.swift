@@ -37,7 +37,7 @@ struct NodeExecutor: Service {
             leaseDurationMs: settings.leaseDurationMs, heartbeatIntervalMs: settings.executorHeartbeatMs)
         let runner = KindRouter.standard(
             http: HTTPTaskRunner(caller: NIOHTTPCaller(group: group, node: "n\(config.id.rawValue)"), allowList: config.allowList),
-            preprocess: PreprocessTaskRunner(shards: UnavailablePreprocessRunner()),
+            preprocess: PreprocessTaskRunner(shards: NodePreprocessRunner(root: config.dataRoot)),
             testKindsEnabled: settings.testTaskKinds)
         return ExecutorService(config: executorConfig, runner: runner, proposer: proposer, clock: WallClock())
     }
@@ -49,16 +49,4 @@ struct NodeExecutor: Service {
 /// This node's wall clock in Unix milliseconds.
 struct WallClock: ExecutorClock {
     func nowMs() -> Milliseconds { HTTPSupport.nowMs() }
-}
-
-/// Preprocess jobs arrive with issue 6; until then a preprocess task fails clearly (and is
-/// retried, then dead-lettered, per its queue's retry config).
-struct UnavailablePreprocessRunner: PreprocessRunner {
-    struct NotAvailable: Error, CustomStringConvertible {
-        var description: String { "preprocess jobs are not available in this build yet" }
-    }
-
-    func runShard(_ task: TaskRecord) async throws -> PreprocessShardReport {
-        throw NotAvailable()
-    }
 }

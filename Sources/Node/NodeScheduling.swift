@@ -12,6 +12,8 @@ final class NodeScheduling: @unchecked Sendable {
     let schedulerConfig: SchedulerConfig
     let executor: ExecutorService?
     let executorID: String
+    /// Moves jobs between stages while leader (every `ticksPerJobs` plans).
+    let jobs: JobCoordinator?
     /// Plan once every this many driver ticks (about every 20 ms).
     let ticksPerPlan: Int
     private let logger: Logger
@@ -25,8 +27,10 @@ final class NodeScheduling: @unchecked Sendable {
     private var readyIndex: UInt64 = 0
     private var tickCount = 0
 
-    init(schedulerConfig: SchedulerConfig, executor: ExecutorService?, executorID: String, tickMs: Int, logger: Logger) {
+    init(schedulerConfig: SchedulerConfig, executor: ExecutorService?, executorID: String, tickMs: Int, logger: Logger,
+         jobs: JobCoordinator? = nil) {
         self.schedulerConfig = schedulerConfig
+        self.jobs = jobs
         self.executor = executor
         self.executorID = executorID
         self.ticksPerPlan = max(1, 20 / max(tickMs, 1))
@@ -72,6 +76,7 @@ final class NodeScheduling: @unchecked Sendable {
         }
         scheduler = core
         let reign = generation
+        if tickCount % (ticksPerPlan * 5) == 0 { coordinateJobs(store, propose: propose) }
         for command in commands {
             propose(command.encoded(), { [self] _, _, _ in
                 if generation == reign { scheduler?.noteApplied(command) }
@@ -81,7 +86,15 @@ final class NodeScheduling: @unchecked Sendable {
         }
     }
 
+    /// About every 100 ms: jobs move on from their tasks' states (`JobCoordinator`).
+    private func coordinateJobs(_ store: StateStore, propose: DriverHooks<StoreMachine>.ProposeNow) {
+        jobs?.tick(store: store, nowMs: HTTPSupport.nowMs()) { command, applied, dropped in
+            propose(command.encoded(), { _, _, outcome in applied(outcome) }, { _ in dropped() })
+        }
+    }
+
     private func dropScheduler() {
+        jobs?.reset()
         scheduler = nil
         leaderTerm = nil
         generation &+= 1

@@ -24,7 +24,8 @@ public enum TriremeServer {
         let executor = NodeExecutor.makeService(config: validated, group: group, proposer: forwarding)
         let scheduling = NodeScheduling(
             schedulerConfig: SchedulerConfig(leaseDurationMs: config.leaseDurationMs, executorLivenessMs: config.executorLivenessMs),
-            executor: executor, executorID: NodeExecutor.executorID(validated), tickMs: config.tickMs, logger: logger)
+            executor: executor, executorID: NodeExecutor.executorID(validated), tickMs: config.tickMs, logger: logger,
+            jobs: JobCoordinator(root: validated.dataRoot, logger: logger))
         let core = NodeCore(config: validated, logger: logger, group: group, scheduling: scheduling)
         forwarding.attach(to: core)
         let api = NodeAPI(core: core, forwarder: Forwarder(selfID: config.nodeId, timeout: Double(config.writeTimeoutMs) / 1000),

@@ -1,0 +1,71 @@
+import API
+import Crypto
+import Dispatch
+import Foundation
+import Raft
+import Store
+
+/// Turning `POST /v1/jobs` into one `createJob` with the job's first tasks, on the leader.
+extension NodeAPI {
+    /// A job id: random, or derived from the Idempotency-Key so a retried request plans the same
+    /// task ids and gets the first outcome (the store compares the whole job, tasks included).
+    static func jobID(idempotencyKey: String?) -> String {
+        guard let key = idempotencyKey else { return "job-" + UUID().uuidString.lowercased() }
+        let digest = SHA256.hash(data: Data(key.utf8))
+        return "job-k" + digest.prefix(16).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// The job's first tasks. Planning touches the file system (globs, stats, mkdir), so it runs
+    /// on a Dispatch thread, off the event loops and the cooperative pool; every path is checked
+    /// against the data root and a bad one is a 400 before anything is proposed.
+    func plannedTasks(template: String, job: String, parameters: [String: JSONValue],
+                      nowMs: Milliseconds) async throws(APIError) -> [TaskSpec] {
+        // The cleaning templates are recorded without tasks (they stay QUEUED) until they are wired.
+        guard template == "wordcount" else { return [] }
+        let root = core.config.dataRoot
+        let splitBytes = core.config.config.jobSplitBytes
+        let planned: Result<[TaskSpec], APIError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(returning: Result { () throws(APIError) -> [TaskSpec] in
+                    try WordCountJob.tasks(job: job, raw: parameters, root: root, splitBytes: splitBytes, nowMs: nowMs)
+                })
+            }
+        }
+        let tasks = try planned.get()
+        try await ensureJobsQueue(nowMs: nowMs)
+        return tasks
+    }
+
+    /// Creates the `_jobs` queue on first use (a concurrent creation is refused as
+    /// `queueExists`, which is just as good).
+    func ensureJobsQueue(nowMs: Milliseconds) async throws(APIError) {
+        guard let driver = core.driver else { throw APIError(.unavailable, "node is starting") }
+        let exists: Bool
+        do {
+            exists = try await driver.read(linearizable: false) { machine in try machine.store.queue(WordCountJob.queue) != nil }
+        } catch {
+            throw APIError(.unavailable, "cannot read the store: \(error)", outcome: .notApplied)
+        }
+        guard !exists else { return }
+        let bytes = Command.createQueue(WordCountJob.queueSpec(nowMs: nowMs)).encoded()
+        let eventLoop = core.group.next()
+        let timeout = writeTimeout
+        let outcome = await OneShot<Result<ApplyOutcome, DriverError>?>.wait { resume in
+            eventLoop.scheduleTask(in: timeout) { resume(nil) }
+            driver.propose(bytes, onApplied: { _, _, outcome in resume(.success(outcome)) }, onFailed: { resume(.failure($0)) })
+        }
+        switch outcome {
+        case .success(.rejected(let rejection))? where rejection != .queueExists:
+            throw NodeAPI.apiError(rejection)
+        case .success?:
+            return
+        case .failure(let error)?:
+            throw apiError(error)
+        case nil:
+            throw APIError(.deadlineExceeded, "creating queue \(WordCountJob.queue) did not commit in time", outcome: .notApplied)
+        }
+    }
+}
