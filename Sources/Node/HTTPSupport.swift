@@ -128,9 +128,16 @@ enum HTTPSupport {
 }
 
 extension HTTPField.Name {
-    static let raftIndex = HTTPField.Name(APIHeader.raftIndex)!
-    static let raftTerm = HTTPField.Name(APIHeader.raftTerm)!
-    static let idempotencyKey = HTTPField.Name(APIHeader.idempotencyKey)!
-    static let forwardedBy = HTTPField.Name(APIHeader.forwardedBy)!
-    static let triremeSignature = HTTPField.Name(CommandBatch.signatureHeader)!
+    static let raftIndex = constant(APIHeader.raftIndex)
+    static let raftTerm = constant(APIHeader.raftTerm)
+    static let idempotencyKey = constant(APIHeader.idempotencyKey)
+    static let forwardedBy = constant(APIHeader.forwardedBy)
+    static let triremeSignature = constant(CommandBatch.signatureHeader)
+
+    /// Our own header-name constants; an invalid one is a bug in this file, never input.
+    private static func constant(_ name: String) -> HTTPField.Name {
+        guard let field = HTTPField.Name(name) else { preconditionFailure("invalid header name constant \(name)") }
+        return field
+    }
 }
+
