@@ -5,6 +5,8 @@ import Store
 extension ExecutorCore {
     /// Error texts in reports are cut to this many bytes (the log is not a log file).
     static let errorBytesMax = 4_096
+    /// How often an executor that the store does not know yet re-sends its registration.
+    static let registrationRetryMs: Milliseconds = 250
 
     /// Call every tick (e.g. every 50–100 ms): dispatch deadlines, report retries, the
     /// batched lease renewal and the heartbeat.
@@ -25,7 +27,11 @@ extension ExecutorCore {
         }
         actions += maybeRenew(nowMs: nowMs)
         if nowMs >= (nextHeartbeatMs ?? .min) {
-            nextHeartbeatMs = nowMs + config.heartbeatIntervalMs
+            // Until the store knows us, registration is retried quickly: the first attempt is
+            // usually sent before the cluster has a leader and is lost, and no task reaches
+            // this executor before it is registered.
+            let interval = registeredAsConfigured ? config.heartbeatIntervalMs : min(config.heartbeatIntervalMs, Self.registrationRetryMs)
+            nextHeartbeatMs = nowMs + interval
             actions.append(.propose(registeredAsConfigured
                 ? .executorHeartbeat(executorID: config.executorID, nowMs: nowMs)
                 : .registerExecutor(executorID: config.executorID, node: config.node, slots: config.slots, nowMs: nowMs)))

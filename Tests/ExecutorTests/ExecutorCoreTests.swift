@@ -128,13 +128,20 @@ import Testing
         var core = ExecutorCore(config: config(slots: 2))
         let register = Command.registerExecutor(executorID: "e1", node: "n1", slots: 2, nowMs: t0)
         #expect(core.tick(nowMs: t0).compactMap(\.proposed) == [register])
-        #expect(core.tick(nowMs: t0 + 1_999).isEmpty)
-        _ = core.reconcile(view([], registered: 2), nowMs: t0 + 2_000)
-        #expect(core.tick(nowMs: t0 + 2_000).compactMap(\.proposed) == [.executorHeartbeat(executorID: "e1", nowMs: t0 + 2_000)])
+        // Not known yet (the first one was probably lost before there was a leader): retried
+        // every 250 ms, not every heartbeat interval.
+        #expect(core.tick(nowMs: t0 + 249).isEmpty)
+        #expect(core.tick(nowMs: t0 + 250).compactMap(\.proposed)
+                == [.registerExecutor(executorID: "e1", node: "n1", slots: 2, nowMs: t0 + 250)])
+        _ = core.reconcile(view([], registered: 2), nowMs: t0 + 300)
+        #expect(core.tick(nowMs: t0 + 500).compactMap(\.proposed) == [.executorHeartbeat(executorID: "e1", nowMs: t0 + 500)])
+        // Registered: heartbeats every interval (2 s).
+        #expect(core.tick(nowMs: t0 + 2_499).isEmpty)
+        #expect(core.tick(nowMs: t0 + 2_500).compactMap(\.proposed) == [.executorHeartbeat(executorID: "e1", nowMs: t0 + 2_500)])
         // Registered with other slots (an old config): register again to fix it.
         _ = core.reconcile(view([], registered: 8), nowMs: t0 + 3_000)
-        #expect(core.tick(nowMs: t0 + 4_000).compactMap(\.proposed)
-                == [.registerExecutor(executorID: "e1", node: "n1", slots: 2, nowMs: t0 + 4_000)])
+        #expect(core.tick(nowMs: t0 + 4_500).compactMap(\.proposed)
+                == [.registerExecutor(executorID: "e1", node: "n1", slots: 2, nowMs: t0 + 4_500)])
     }
 
     @Test func longErrorsAreClippedOnACharacterBoundary() {
