@@ -30,9 +30,14 @@ public struct SoftState: Sendable, Hashable {
 ///    overwrite a suffix: delete every stored entry at or after `entries.first.index`), all in
 ///    one sync;
 /// 3. only then send `messagesAfterPersist`;
-/// 4. apply `committedEntries` in order (they are already durable on a quorum);
+/// 4. apply `committedEntries` in order;
 /// 5. serve `readStates` once applied up to their index;
 /// 6. call `acknowledge(number)` on the core. No other batch is handed out before that.
+///
+/// `committedEntries` are committed AND already durable on this node (at or below what earlier
+/// acknowledged batches persisted), so a host may apply them before step 2 — the node does, so
+/// that a client waits for one fsync round, not two. Applying them never depends on this
+/// batch's own persist.
 public struct Effects: Sendable {
     public var number: UInt64
     public var softState: SoftState?
