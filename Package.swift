@@ -56,6 +56,19 @@ let package = Package(
             dependencies: ["Node", "API", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
+        // Chaos: the checker (pure logic); trireme-chaos: workload, delivery sink and checks against a
+        // running cluster (cluster/chaos/run.sh).
+        .target(name: "Chaos", exclude: ["README.md"], swiftSettings: strict),
+        .executableTarget(
+            name: "trireme-chaos",
+            dependencies: [
+                "Chaos", "API",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(name: "RaftBench", dependencies: ["Raft", "SQLite"], path: "bench/RaftBench", swiftSettings: strict),
         .executableTarget(name: "StoreBench", dependencies: ["Store", "SQLite"], path: "bench/StoreBench", swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
@@ -75,6 +88,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "ChaosTests", dependencies: ["Chaos"], swiftSettings: strict),
         // Multi-process tests: start real `trireme serve` processes (built first by this dependency).
         .testTarget(name: "ClusterTests", dependencies: ["trireme"], swiftSettings: strict),
     ]
