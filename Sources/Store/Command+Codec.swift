@@ -5,14 +5,24 @@ import Foundation
 /// `unsupportedCommandVersion` instead of being guessed at; trailing bytes are an error.
 /// Tags are fixed forever within a version: add new commands with new tags.
 extension Command {
-    /// The command wire-format version this build writes and reads.
-    public static let version = 1
+    /// The command wire-format version this build writes.
+    ///
+    /// - 1: the first format.
+    /// - 2: same fields and tags; apply also records per-attempt history (`attempts` table).
+    ///   A version-1 entry applies exactly as before (no history), so replicas stay equal
+    ///   whichever build replays an old log.
+    public static let version = 2
+    /// The oldest version this build still reads.
+    public static let oldestVersion = 1
 
     /// The bytes to propose to Raft.
-    public func encoded() -> [UInt8] {
+    public func encoded() -> [UInt8] { encoded(version: Command.version) }
+
+    /// The bytes in an older (same-layout) version: for tests of old-log replay.
+    func encoded(version: Int) -> [UInt8] {
         var w = BinaryWriter()
-        w.byte(UInt8(Command.version & 0xFF))
-        w.byte(UInt8(Command.version >> 8))
+        w.byte(UInt8(version & 0xFF))
+        w.byte(UInt8(version >> 8))
         w.byte(tag)
         writeFields(to: &w)
         return w.bytes
@@ -20,16 +30,23 @@ extension Command {
 
     /// Decodes an entry's bytes. `index` only labels the error.
     public static func decode(_ bytes: [UInt8], index: UInt64) throws(StoreError) -> Command {
+        try decodeVersioned(bytes, index: index).command
+    }
+
+    /// Decodes an entry's bytes with the format version they were written in.
+    static func decodeVersioned(_ bytes: [UInt8], index: UInt64) throws(StoreError) -> (command: Command, version: Int) {
         guard bytes.count >= 3 else { throw .malformedEntry(index: index, reason: "entry of \(bytes.count) bytes") }
         let version = Int(bytes[0]) | Int(bytes[1]) << 8
-        guard version == Command.version else { throw .unsupportedCommandVersion(index: index, version: version) }
+        guard (Command.oldestVersion...Command.version).contains(version) else {
+            throw .unsupportedCommandVersion(index: index, version: version)
+        }
         var reader = BinaryReader(bytes)
         do throws(DecodeError) {
             _ = try reader.byte()
             _ = try reader.byte()
             let command = try read(tag: try reader.byte(), from: &reader)
             guard reader.isAtEnd else { throw DecodeError(reason: "trailing bytes") }
-            return command
+            return (command, version)
         } catch {
             throw .malformedEntry(index: index, reason: error.reason)
         }

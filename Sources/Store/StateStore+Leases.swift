@@ -19,6 +19,7 @@ extension StateStore {
             WHERE id = ?5
             """, [.integer(nowMs), .text(executorID), .integer(leaseUntilMs), .integer(Int64(fence)), .text(id)])
         try recordTransition(task, to: .leased, nowMs: nowMs)
+        try beginAttempt(taskID: id, executorID: executorID, fence: fence, nowMs: nowMs)
         if let job = task.jobID { try markJobRunning(job, nowMs: nowMs) }
         return .assigned(fence: fence)
     }
@@ -39,6 +40,7 @@ extension StateStore {
         guard task.state == .leased else { return .ok }  // a repeated start is harmless
         try db.run("UPDATE tasks SET state = 'running' WHERE id = ?", [.text(id)])
         try recordTransition(task, to: .running, nowMs: nowMs)
+        try markAttemptStarted(taskID: id, fence: task.fence, nowMs: nowMs)
         return .ok
     }
 
@@ -68,6 +70,7 @@ extension StateStore {
             for (name, value) in counters.sorted(by: { $0.key < $1.key }) { try addJobCounter(job, name, value) }
         }
         try recordTransition(task, to: .succeeded, nowMs: nowMs)
+        try endAttempt(taskID: id, fence: task.fence, outcome: .succeeded, error: nil, nowMs: nowMs)
         return .ok
     }
 
@@ -79,6 +82,8 @@ extension StateStore {
     /// Ends the current attempt: back to queued with backoff, or dead when the queue's retry
     /// config is exhausted. Shared by failures and lease expiry.
     func retryOrBury(_ task: TaskInfo, error: String, outcome: String, nowMs: Milliseconds) throws -> ApplyOutcome {
+        try endAttempt(taskID: task.id, fence: task.fence, outcome: Self.attemptOutcome(taskOutcome: outcome, error: error),
+                       error: error, nowMs: nowMs)
         let config = try queueInfo(task.queue)?.retry ?? RetryConfig()
         let retryAt = RetryPolicy.nextAttemptMs(
             attempts: task.attempts, firstAttemptMs: task.firstAttemptMs ?? nowMs, nowMs: nowMs, config: config)

@@ -95,15 +95,41 @@ extension StateStore {
         }
     }
 
+    static let scheduleColumns = "id, cron, time_zone, queue, kind, payload, paused, create_time_ms, last_fire_ms"
+
+    static func scheduleRecord(_ row: Statement) -> ScheduleRecord {
+        ScheduleRecord(
+            id: row.text(0), cron: row.text(1), timeZone: row.text(2), queue: row.text(3), kind: row.text(4),
+            payload: Data(row.blob(5)), paused: row.int(6) != 0, createTimeMs: row.int64(7), lastFireMs: row.optionalInt64(8))
+    }
+
     public func schedules() throws(StoreError) -> [ScheduleRecord] {
         try read {
             var schedules: [ScheduleRecord] = []
-            try db.query("SELECT id, cron, time_zone, queue, kind, payload, paused, create_time_ms, last_fire_ms FROM schedules ORDER BY id") { row in
-                schedules.append(ScheduleRecord(
-                    id: row.text(0), cron: row.text(1), timeZone: row.text(2), queue: row.text(3), kind: row.text(4),
-                    payload: Data(row.blob(5)), paused: row.int(6) != 0, createTimeMs: row.int64(7), lastFireMs: row.optionalInt64(8)))
+            try db.query("SELECT \(Self.scheduleColumns) FROM schedules ORDER BY id") { row in
+                schedules.append(Self.scheduleRecord(row))
             }
             return schedules
+        }
+    }
+
+    public func schedule(_ id: String) throws(StoreError) -> ScheduleRecord? {
+        try read {
+            var found: ScheduleRecord?
+            try db.query("SELECT \(Self.scheduleColumns) FROM schedules WHERE id = ?", [.text(id)]) { found = Self.scheduleRecord($0) }
+            return found
+        }
+    }
+
+    public func listSchedules(pageToken: String? = nil, pageSize: Int = 100) throws(StoreError) -> Page<ScheduleRecord> {
+        let after = try Self.decodePageToken(pageToken)
+        let size = max(1, min(pageSize, 1_000))
+        return try read {
+            var schedules: [ScheduleRecord] = []
+            try db.query("SELECT \(Self.scheduleColumns) FROM schedules WHERE id > ? ORDER BY id LIMIT ?", [.text(after), .int(size + 1)]) {
+                schedules.append(Self.scheduleRecord($0))
+            }
+            return Self.page(schedules, size: size, key: \.id)
         }
     }
 }

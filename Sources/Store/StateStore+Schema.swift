@@ -4,8 +4,37 @@ import SQLite
 /// and the query-plan test). Task states and times are plain columns so partial indexes can
 /// cover exactly the rows a query wants (queued for due tasks, leased for expiry).
 extension StateStore {
-    /// Bump on any change below; an existing file of another version is refused.
-    public static let schemaVersion: Int64 = 1
+    /// Bump on any change below; an existing file of another version is refused, except the
+    /// versions `migrations` upgrades in place.
+    ///
+    /// - 1: the first schema.
+    /// - 2: adds `attempts` (per-attempt history).
+    public static let schemaVersion: Int64 = 2
+
+    /// In-place upgrades, by the version they start from. Each runs in one transaction.
+    /// Adding an empty table changes no existing row, and only version-2 log entries write to
+    /// it, so an upgraded replica stays equal to one that was created at version 2.
+    static let migrations: [Int64: String] = [
+        1: attemptsSQL + "\nUPDATE meta SET schema_version = 2 WHERE id = 1;",
+    ]
+
+    /// One row per attempt (assignment) of a task, newest `attemptsKeptPerTask` only. `fence`
+    /// is the log index of the attempt's `assignTask`; `outcome` is NULL while it runs.
+    static let attemptsSQL = """
+    CREATE TABLE attempts (
+        task_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        executor TEXT NOT NULL,
+        node TEXT,
+        fence INTEGER NOT NULL,
+        dispatch_time_ms INTEGER NOT NULL,
+        start_time_ms INTEGER,
+        end_time_ms INTEGER,
+        outcome TEXT CHECK (outcome IN ('succeeded', 'failed', 'lease_expired', 'deadline_exceeded', 'cancelled')),
+        error TEXT,
+        PRIMARY KEY (task_id, attempt)
+    ) STRICT, WITHOUT ROWID;
+    """
 
     static let schemaSQL = """
     CREATE TABLE meta (
@@ -125,7 +154,8 @@ extension StateStore {
         name TEXT PRIMARY KEY,
         value INTEGER NOT NULL
     ) STRICT, WITHOUT ROWID;
-    INSERT INTO meta (id, schema_version, applied_index, applied_term) VALUES (1, 1, 0, 0);
+    \(attemptsSQL)
+    INSERT INTO meta (id, schema_version, applied_index, applied_term) VALUES (1, 2, 0, 0);
     """
 
     /// Every table with the ORDER BY that lists it in primary-key order (for `stateHash`).
@@ -133,6 +163,7 @@ extension StateStore {
         ("meta", "id"), ("queues", "name"), ("tasks", "id"), ("queue_counts", "queue, state"),
         ("task_names", "queue, name"), ("idempotency_keys", "key"), ("jobs", "id"),
         ("job_counters", "job_id, name"), ("executors", "id"), ("schedules", "id"), ("counters", "name"),
+        ("attempts", "task_id, attempt"),
     ]
 
     /// Creates the schema in an empty database, or checks the version of an existing one.
@@ -142,7 +173,12 @@ extension StateStore {
             if exists == 0 {
                 try db.execute("BEGIN IMMEDIATE;\n" + schemaSQL + "\nCOMMIT;")
             }
-            let version = try db.scalarInt("SELECT schema_version FROM meta WHERE id = 1") ?? -1
+            var version = try db.scalarInt("SELECT schema_version FROM meta WHERE id = 1") ?? -1
+            for _ in 0..<migrations.count where version != schemaVersion {
+                guard let migration = migrations[version] else { break }
+                try db.execute("BEGIN IMMEDIATE;\n" + migration + "\nCOMMIT;")
+                version = try db.scalarInt("SELECT schema_version FROM meta WHERE id = 1") ?? -1
+            }
             guard version == schemaVersion else { throw StoreError.schemaMismatch(found: version, expected: schemaVersion) }
         } catch {
             try? db.execute("ROLLBACK")

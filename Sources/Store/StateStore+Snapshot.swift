@@ -31,7 +31,10 @@ extension StateStore {
             let tables = try connection.scalarInt("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'") ?? 0
             guard tables == 1 else { throw StoreError.invalidSnapshot("no meta table") }
             let version = try connection.scalarInt("SELECT schema_version FROM meta WHERE id = 1") ?? -1
-            guard version == schemaVersion else { throw StoreError.schemaMismatch(found: version, expected: schemaVersion) }
+            // An older version is upgraded when the restored file is opened.
+            guard version == schemaVersion || migrations[version] != nil else {
+                throw StoreError.schemaMismatch(found: version, expected: schemaVersion)
+            }
             return try readApplied(connection).0
         } catch let error as SQLiteError {
             throw .invalidSnapshot(error.description)

@@ -168,6 +168,7 @@ extension StateStore {
     /// Deletes a task row with its bookkeeping. A live job task counts as cancelled for its job.
     func removeTask(_ task: TaskInfo, window: Milliseconds, nowMs: Milliseconds) throws {
         try db.run("DELETE FROM tasks WHERE id = ?", [.text(task.id)])
+        try removeAttempts(taskID: task.id)
         adjustCount(queue: task.queue, state: task.state, by: -1)
         if let name = task.name {
             try db.run("UPDATE task_names SET reserved_until_ms = ? WHERE queue = ? AND name = ? AND task_id = ?",
@@ -187,6 +188,7 @@ extension StateStore {
                 end_time_ms = ?, last_outcome = 'cancelled' WHERE id = ?
             """, [.integer(nowMs), .text(id)])
         try recordTransition(task, to: .cancelled, nowMs: nowMs)
+        try endAttempt(taskID: id, fence: task.fence, outcome: .cancelled, error: nil, nowMs: nowMs)
         return .ok
     }
 

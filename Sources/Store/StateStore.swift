@@ -56,6 +56,10 @@ public final class StateStore {
     /// Per-(queue, state) count deltas of the open batch, written by `flushCounts()` before
     /// COMMIT. Never read inside apply.
     var pendingCounts: [CountKey: Int64] = [:]
+    /// The wire-format version of the entry being applied: behaviour added in a later version
+    /// (attempt history, version 2) is skipped for older entries, so every build replays an
+    /// old log to the same state.
+    var entryVersion = Command.version
     let decoder = JSONDecoder()
     let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -160,7 +164,8 @@ public final class StateStore {
         }
         var outcome = ApplyOutcome.noop
         if !entry.data.isEmpty {
-            let command = try Command.decode(entry.data, index: entry.index)
+            let (command, version) = try Command.decodeVersioned(entry.data, index: entry.index)
+            entryVersion = version
             outcome = try execute(command, index: entry.index)
         }
         appliedIndex = entry.index

@@ -41,8 +41,8 @@ import Testing
             try s.apply(.createQueue(queueSpec()))
             let before = try s.store.stateHash()
             var future = Command.pauseQueue(name: "q").encoded()
-            future[0] = 2
-            #expect(throws: StoreError.unsupportedCommandVersion(index: 2, version: 2)) {
+            future[0] = UInt8(Command.version + 1)
+            #expect(throws: StoreError.unsupportedCommandVersion(index: 2, version: Command.version + 1)) {
                 try s.store.apply(index: 2, data: future)
             }
             #expect(s.store.appliedIndex == 1)
