@@ -49,6 +49,13 @@ extension NodeAPI {
             let id = try Self.plainName(context, "task")
             return try await self.taskResponse(request, queue: queue, id: id, status: .ok)
         }
+        router.get("/v1/queues/:queue/tasks/:task/attempts") { request, context in
+            let queue = try Self.plainName(context)
+            let id = try Self.plainName(context, "task")
+            let (task, attempts) = try await self.read(request) { store in (try store.task(id), try store.attempts(taskID: id)) }
+            guard let task, task.queue == queue else { throw APIError(.notFound, "no such task in queue \(queue)") }
+            return HTTPSupport.json(AttemptList(attempts: attempts.map(Self.body)))
+        }
         router.delete("/v1/queues/:queue/tasks/:task") { request, context in
             let queue = try Self.plainName(context)
             let id = try Self.plainName(context, "task")
@@ -98,6 +105,14 @@ extension NodeAPI {
             firstAttemptTime: task.firstAttemptMs.map(HTTPSupport.rfc3339), lastAttemptTime: task.lastAttemptMs.map(HTTPSupport.rfc3339),
             lastOutcome: task.lastOutcome, executor: task.leaseExecutor, leaseExpireTime: task.leaseUntilMs.map(HTTPSupport.rfc3339),
             fence: task.fence, result: task.result.flatMap(jsonValue), lastError: task.lastError)
+    }
+
+    static func body(_ attempt: AttemptRecord) -> AttemptBody {
+        AttemptBody(
+            attempt: attempt.attempt, executor: attempt.executorID, node: attempt.node, fence: attempt.fence,
+            dispatchTime: HTTPSupport.rfc3339(attempt.dispatchTimeMs), startTime: attempt.startTimeMs.map(HTTPSupport.rfc3339),
+            endTime: attempt.endTimeMs.map(HTTPSupport.rfc3339), durationMs: attempt.endTimeMs.map { $0 - attempt.dispatchTimeMs },
+            outcome: attempt.outcome?.rawValue, error: attempt.error)
     }
 
     /// Payloads are stored as canonical JSON bytes (sorted keys), so an idempotent retry of the

@@ -28,6 +28,9 @@ struct NodeAPI: Sendable {
         addTaskRoutes(to: router)
         addJobRoutes(to: router)
         addInternalRoutes(to: router)
+        addScheduleRoutes(to: router)
+        // Last: it must see only the requests no route took (see its comment).
+        router.add(middleware: MethodNotAllowedMiddleware(routes: Self.routeMethods))
         return router
     }
 

@@ -5,7 +5,7 @@ import Foundation
 struct TaskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task", abstract: "Send and inspect tasks.",
-        subcommands: [Create.self, Get.self, List.self, Delete.self, Run.self])
+        subcommands: [Create.self, Get.self, List.self, Delete.self, Run.self, Cancel.self, Redrive.self, Attempts.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a task in a queue.")
@@ -49,7 +49,7 @@ struct TaskCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument var queue: String
-        @Option(help: "Only tasks in this state.") var state: String?
+        @Option(help: "Only tasks in this state: queued, leased, running, succeeded, dead, cancelled.") var state: String?
         @Option(help: "At most this many tasks.") var limit: Int = 100
         func run() async throws {
             var all: [TaskBody] = []
@@ -81,10 +81,49 @@ struct TaskCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument var queue: String
         @Argument var id: String
+        func run() async throws { try await TaskCommand.verb(options, queue, id, "run") }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a task; a running attempt is stopped.")
+        @OptionGroup var options: ClientOptions
+        @Argument var queue: String
+        @Argument var id: String
+        func run() async throws { try await TaskCommand.verb(options, queue, id, "cancel") }
+    }
+
+    struct Redrive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Queue a dead task again (its attempt count restarts).")
+        @OptionGroup var options: ClientOptions
+        @Argument var queue: String
+        @Argument var id: String
+        func run() async throws { try await TaskCommand.verb(options, queue, id, "redrive") }
+    }
+
+    struct Attempts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A task's attempts: executor, fence, times, outcome, error.")
+        @OptionGroup var options: ClientOptions
+        @Argument var queue: String
+        @Argument var id: String
         func run() async throws {
-            let (task, _) = try await options.client.call("POST", "/v1/queues/\(segment(queue))/tasks/\(segment(id)):run", as: TaskBody.self)
-            print(options.json ? Output.json(task) : TaskCommand.describe([task]))
+            let (list, _) = try await options.client.call(
+                "GET", "/v1/queues/\(segment(queue))/tasks/\(segment(id))/attempts", as: AttemptList.self)
+            print(options.json ? Output.json(list.attempts) : TaskCommand.describe(list.attempts))
         }
+    }
+
+    static func verb(_ options: ClientOptions, _ queue: String, _ id: String, _ verb: String) async throws {
+        let (task, _) = try await options.client.call("POST", "/v1/queues/\(segment(queue))/tasks/\(segment(id)):\(verb)", as: TaskBody.self)
+        print(options.json ? Output.json(task) : TaskCommand.describe([task]))
+    }
+
+    static func describe(_ attempts: [AttemptBody]) -> String {
+        // Executor ids usually are their node's name; show the node only when it differs.
+        Output.table(["ATTEMPT", "EXECUTOR", "FENCE", "DISPATCHED", "STARTED", "ENDED", "DURATION", "OUTCOME", "ERROR"], attempts.map { a in
+            let executor = a.node.map { $0 == a.executor ? a.executor : "\(a.executor)@\($0)" } ?? a.executor
+            return [String(a.attempt), executor, String(a.fence), a.dispatchTime, a.startTime ?? "-", a.endTime ?? "-",
+                    a.durationMs.map { "\($0) ms" } ?? "-", a.outcome ?? "(in flight)", String((a.error ?? "").prefix(40))]
+        })
     }
 
     static func describe(_ tasks: [TaskBody]) -> String {
