@@ -45,30 +45,25 @@ extension StateStore {
     /// A new attempt for a lease just granted (the task row already holds it).
     func beginAttempt(taskID: String, executorID: String, fence: UInt64, nowMs: Milliseconds) throws {
         guard recordsAttempts else { return }
-        let last = try db.scalarInt("SELECT max(attempt) FROM attempts WHERE task_id = ?", [.text(taskID)]) ?? 0
+        let last = try db.scalarInt(QuerySQL.lastAttempt, [.text(taskID)]) ?? 0
         let number = last + 1
-        try db.run("""
-            INSERT INTO attempts (task_id, attempt, executor, node, fence, dispatch_time_ms)
-            VALUES (?1, ?2, ?3, (SELECT node FROM executors WHERE id = ?3), ?4, ?5)
-            """, [.text(taskID), .integer(number), .text(executorID), .integer(Int64(fence)), .integer(nowMs)])
+        try db.run(QuerySQL.insertAttempt,
+                   [.text(taskID), .integer(number), .text(executorID), .integer(Int64(fence)), .integer(nowMs)])
         let keep = Int64(Self.attemptsKeptPerTask)
         if number > keep {
-            try db.run("DELETE FROM attempts WHERE task_id = ? AND attempt <= ?", [.text(taskID), .integer(number - keep)])
+            try db.run(QuerySQL.pruneAttempts, [.text(taskID), .integer(number - keep)])
         }
     }
 
     func markAttemptStarted(taskID: String, fence: Int64?, nowMs: Milliseconds) throws {
         guard recordsAttempts, let fence else { return }
-        try db.run("UPDATE attempts SET start_time_ms = ? WHERE task_id = ? AND fence = ? AND start_time_ms IS NULL",
-                   [.integer(nowMs), .text(taskID), .integer(fence)])
+        try db.run(QuerySQL.startAttempt, [.integer(nowMs), .text(taskID), .integer(fence)])
     }
 
     /// Closes the attempt of the lease `fence`, if it is still open.
     func endAttempt(taskID: String, fence: Int64?, outcome: AttemptOutcome, error: String?, nowMs: Milliseconds) throws {
         guard recordsAttempts, let fence else { return }
-        try db.run("""
-            UPDATE attempts SET end_time_ms = ?, outcome = ?, error = ? WHERE task_id = ? AND fence = ? AND outcome IS NULL
-            """, [.integer(nowMs), .text(outcome.rawValue), .optional(error), .text(taskID), .integer(fence)])
+        try db.run(QuerySQL.endAttempt, [.integer(nowMs), .text(outcome.rawValue), .optional(error), .text(taskID), .integer(fence)])
     }
 
     /// The attempt outcome of a failure report or a lease expiry (`retryOrBury`'s outcome).
@@ -86,10 +81,7 @@ extension StateStore {
     public func attempts(taskID: String) throws(StoreError) -> [AttemptRecord] {
         try read {
             var records: [AttemptRecord] = []
-            try db.query("""
-                SELECT attempt, executor, node, fence, dispatch_time_ms, start_time_ms, end_time_ms, outcome, error
-                FROM attempts WHERE task_id = ? ORDER BY attempt
-                """, [.text(taskID)]) { row in
+            try db.query(QuerySQL.attemptsOfTask, [.text(taskID)]) { row in
                 var outcome: AttemptOutcome?
                 if let text = row.optionalText(7) {
                     guard let parsed = AttemptOutcome(rawValue: text) else { throw StoreError.invalidSnapshot("bad attempt outcome") }
@@ -103,4 +95,23 @@ extension StateStore {
             return records
         }
     }
+}
+
+/// The attempt-history statements, named so `QueryPlanTests` checks each one searches the
+/// primary key (task_id, attempt) and never scans.
+extension QuerySQL {
+    static let lastAttempt = "SELECT max(attempt) FROM attempts WHERE task_id = ?"
+    static let insertAttempt = """
+        INSERT INTO attempts (task_id, attempt, executor, node, fence, dispatch_time_ms)
+        VALUES (?1, ?2, ?3, (SELECT node FROM executors WHERE id = ?3), ?4, ?5)
+        """
+    static let pruneAttempts = "DELETE FROM attempts WHERE task_id = ? AND attempt <= ?"
+    static let startAttempt =
+        "UPDATE attempts SET start_time_ms = ? WHERE task_id = ? AND fence = ? AND start_time_ms IS NULL"
+    static let endAttempt =
+        "UPDATE attempts SET end_time_ms = ?, outcome = ?, error = ? WHERE task_id = ? AND fence = ? AND outcome IS NULL"
+    static let attemptsOfTask = """
+        SELECT attempt, executor, node, fence, dispatch_time_ms, start_time_ms, end_time_ms, outcome, error
+        FROM attempts WHERE task_id = ? ORDER BY attempt
+        """
 }

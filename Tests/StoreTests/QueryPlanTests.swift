@@ -19,6 +19,12 @@ import Testing
         ("queue counts", QuerySQL.queueCounts, [.text("q")]),
         ("tasks of queue", QuerySQL.tasksOfQueue, [.text("q")]),
         ("task by id", "SELECT \(QuerySQL.taskColumns) FROM tasks WHERE id = ?", [.text("t")]),
+        ("last attempt", QuerySQL.lastAttempt, [.text("t")]),
+        ("insert attempt", QuerySQL.insertAttempt, [.text("t"), .integer(1), .text("e"), .integer(1), .integer(t0)]),
+        ("prune attempts", QuerySQL.pruneAttempts, [.text("t"), .integer(1)]),
+        ("start attempt", QuerySQL.startAttempt, [.integer(t0), .text("t"), .integer(1)]),
+        ("end attempt", QuerySQL.endAttempt, [.integer(t0), .text("failed"), .null, .text("t"), .integer(1)]),
+        ("attempts of task", QuerySQL.attemptsOfTask, [.text("t")]),
     ]
 
     @Test(arguments: queries.map(\.name))
