@@ -42,6 +42,7 @@ public struct ChaosReport: Sendable {
             Row(check: "definite failures that committed", value: "\(t.falseFailures.count)", passed: t.falseFailures.isEmpty),
             Row(check: "tasks no client created", value: "\(t.unexpected.count)", passed: t.unexpected.isEmpty),
             Row(check: "unknown creates: committed / absent", value: "\(t.unknownCommitted) / \(t.unknownAbsent)", passed: nil),
+            Row(check: "tasks with two accepted completions", value: "\(t.doubleCompletions.count)", passed: t.doubleCompletions.isEmpty),
             Row(check: "completions from a stale attempt", value: "\(t.staleCompletions.count) of \(t.succeeded) succeeded", passed: t.staleCompletions.isEmpty),
             Row(check: "store counts vs listed tasks", value: t.countMismatches.isEmpty ? "equal" : t.countMismatches.joined(separator: "; "), passed: t.countMismatches.isEmpty),
             Row(check: "tasks stuck after healing", value: "\(t.stuck.count)", passed: t.stuck.isEmpty),
@@ -87,6 +88,7 @@ public struct ChaosReport: Sendable {
         list("lost", tasks.lostCreates)
         list("false failures", tasks.falseFailures)
         list("unexpected", tasks.unexpected)
+        list("double completions", tasks.doubleCompletions)
         list("stale completions", tasks.staleCompletions)
         list("stuck", tasks.stuck)
         list("redelivered (task: attempts)", tasks.redelivered.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" })

@@ -1,5 +1,20 @@
 /// The cluster's state read after the faults stopped and the cluster healed.
 public struct FinalState: Codable, Sendable, Equatable {
+    /// One attempt of a task as the store records it (`GET …/tasks/{task}/attempts`).
+    public struct AttemptSnapshot: Codable, Sendable, Equatable {
+        public var attempt: Int
+        /// The lease's fencing token (log index of the assignment).
+        public var fence: UInt64
+        /// `succeeded`, `failed`, `lease_expired`, …; nil while in flight.
+        public var outcome: String?
+
+        public init(attempt: Int, fence: UInt64, outcome: String?) {
+            self.attempt = attempt
+            self.fence = fence
+            self.outcome = outcome
+        }
+    }
+
     public struct TaskSnapshot: Codable, Sendable, Equatable {
         public var id: String
         public var name: String?
@@ -9,9 +24,11 @@ public struct FinalState: Codable, Sendable, Equatable {
         public var fence: UInt64?
         /// The delivery id named by the store's accepted result (the sink answers it), if any.
         public var acceptedDelivery: Int64?
+        /// The store's attempt history; nil when not read (tasks with a single attempt).
+        public var attemptHistory: [AttemptSnapshot]?
 
         public init(id: String, name: String?, kind: String = "http", state: String, attempts: Int,
-                    fence: UInt64? = nil, acceptedDelivery: Int64? = nil) {
+                    fence: UInt64? = nil, acceptedDelivery: Int64? = nil, attemptHistory: [AttemptSnapshot]? = nil) {
             self.id = id
             self.name = name
             self.kind = kind
@@ -19,6 +36,7 @@ public struct FinalState: Codable, Sendable, Equatable {
             self.attempts = attempts
             self.fence = fence
             self.acceptedDelivery = acceptedDelivery
+            self.attemptHistory = attemptHistory
         }
     }
 

@@ -15,18 +15,22 @@ public enum TaskChecks {
         /// an attempt other than the task's last one (a completion accepted from a stale fence,
         /// which also means a second completion for the same task was accepted).
         public var staleCompletions: [String] = []
+        /// Tasks whose attempt history holds more than one succeeded attempt: the store accepted
+        /// a completion twice.
+        public var doubleCompletions: [String] = []
         /// Queue states where the store's per-state count differs from the tasks it lists (a
         /// transition, such as a completion, applied twice or lost).
         public var countMismatches: [String] = []
         /// Tasks neither succeeded, dead nor cancelled after healing.
         public var stuck: [String] = []
-        /// Tasks delivered more than once (at-least-once, allowed): task id → attempts delivered.
-        public var redelivered: [String: [Int]] = [:]
+        /// Tasks delivered more than once (at-least-once, allowed): task id → each delivery's
+        /// attempt and, when the store's attempt history was read, that attempt's fence.
+        public var redelivered: [String: [String]] = [:]
         public var acknowledged = 0
         public var succeeded = 0
 
         public var violations: Int {
-            lostCreates.count + falseFailures.count + unexpected.count + staleCompletions.count
+            lostCreates.count + falseFailures.count + unexpected.count + staleCompletions.count + doubleCompletions.count
                 + countMismatches.count + stuck.count
         }
     }
@@ -69,12 +73,19 @@ public enum TaskChecks {
             deliveries[delivery.id] = delivery
             attemptsByTask[delivery.taskID, default: []].append(delivery.attempt)
         }
+        var fences: [String: [Int: UInt64]] = [:]
+        for task in final.tasks {
+            for a in task.attemptHistory ?? [] { fences[task.id, default: [:]][a.attempt] = a.fence }
+        }
         for (task, attempts) in attemptsByTask where attempts.count > 1 {
-            result.redelivered[task] = attempts.sorted()
+            result.redelivered[task] = attempts.sorted().map { a in fences[task]?[a].map { "attempt \(a) fence \($0)" } ?? "attempt \(a)" }
         }
         var listed: [String: Int] = [:]
         for task in final.tasks {
             listed[task.state, default: 0] += 1
+            if (task.attemptHistory ?? []).filter({ $0.outcome == "succeeded" }).count > 1 {
+                result.doubleCompletions.append(task.id)
+            }
             guard task.state == "succeeded", task.kind == "http" else { continue }
             result.succeeded += 1
             guard let id = task.acceptedDelivery, let delivery = deliveries[id], delivery.taskID == task.id,
@@ -84,6 +95,7 @@ public enum TaskChecks {
             }
         }
         result.staleCompletions.sort()
+        result.doubleCompletions.sort()
         for state in Set(listed.keys).union(final.queueStats.keys).sorted() {
             let stored = final.queueStats[state] ?? 0
             let seen = listed[state] ?? 0

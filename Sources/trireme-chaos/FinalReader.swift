@@ -10,7 +10,10 @@ struct FinalReader: Sendable {
     let dataRoot: URL
 
     /// Waits (bounded) until every task and job is terminal, then reads the final state.
-    func read(queue: String, excludingJobs excluded: Set<String>, settle: Duration) async throws -> FinalState {
+    /// `historyOf`: tasks whose store attempt history to read as well (a double completion
+    /// needs two attempts, so the run passes those with several attempts or deliveries).
+    func read(queue: String, excludingJobs excluded: Set<String>, settle: Duration,
+              historyOf wanted: @Sendable (TaskBody) -> Bool) async throws -> FinalState {
         let deadline = ContinuousClock.now + settle
         while true {
             let tasks = try await listTasks(queue: queue, deadline: deadline + .seconds(30))
@@ -19,7 +22,15 @@ struct FinalReader: Sendable {
                 && jobs.allSatisfy { ["DONE", "FAILED", "CANCELLED"].contains($0.state) }
             if settled || ContinuousClock.now >= deadline {
                 let stats = try await queueStats(queue, deadline: deadline + .seconds(30))
-                return FinalState(tasks: tasks.map(snapshot), queueStats: stats, jobs: jobs.map(jobSnapshot))
+                var snapshots: [FinalState.TaskSnapshot] = []
+                for task in tasks {
+                    var snap = snapshot(task)
+                    if wanted(task) {
+                        snap.attemptHistory = try await attempts(queue: queue, task: task.id, deadline: deadline + .seconds(60))
+                    }
+                    snapshots.append(snap)
+                }
+                return FinalState(tasks: snapshots, queueStats: stats, jobs: jobs.map(jobSnapshot))
             }
             try await Task.sleep(for: .seconds(1))
         }
@@ -82,6 +93,13 @@ struct FinalReader: Sendable {
             token = list.nextPageToken
         } while token != nil
         return all
+    }
+
+    func attempts(queue: String, task: String, deadline: ContinuousClock.Instant) async throws -> [FinalState.AttemptSnapshot] {
+        let reply = try await http.insist("GET", servers: servers, path: "/v1/queues/\(queue)/tasks/\(task)/attempts", deadline: deadline)
+        return try http.decode(AttemptList.self, reply, what: "attempts of \(task)").attempts.map {
+            FinalState.AttemptSnapshot(attempt: $0.attempt, fence: $0.fence, outcome: $0.outcome)
+        }
     }
 
     func queueStats(_ queue: String, deadline: ContinuousClock.Instant) async throws -> [String: Int] {

@@ -78,7 +78,9 @@ struct RunCommand: AsyncParsableCommand {
         try await waitForHeal()
         let reader = FinalReader(servers: serverList, http: ChaosHTTP(timeout: 5),
                                  dataRoot: URL(fileURLWithPath: dataRoot))
-        let final = try await reader.read(queue: "chaos", excludingJobs: [], settle: .seconds(settle))
+        let deliveredTwice = Set(Dictionary(grouping: sink.deliveries, by: \.taskID).filter { $0.value.count > 1 }.keys)
+        let final = try await reader.read(queue: "chaos", excludingJobs: [], settle: .seconds(settle),
+                                          historyOf: { $0.attempts > 1 || deliveredTwice.contains($0.id) })
         let history = History(operations: operations, deliveries: sink.deliveries,
                               initialRegisters: ["chaos-reg": initial], startNs: start, endNs: end)
         let record = RunRecord(history: history, final: final, baselineCounters: baseline)

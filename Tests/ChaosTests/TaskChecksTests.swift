@@ -5,9 +5,9 @@ private func create(_ key: String, _ outcome: ClientOp.Outcome, at t: Int64 = 0)
     ClientOp(process: 1, kind: .createTask, key: key, outcome: outcome, invokeNs: t, completeNs: t + 5)
 }
 
-private func task(_ id: String, _ name: String, _ state: String = "succeeded", attempts: Int = 1, delivery: Int64? = nil)
-    -> FinalState.TaskSnapshot {
-    FinalState.TaskSnapshot(id: id, name: name, state: state, attempts: attempts, acceptedDelivery: delivery)
+private func task(_ id: String, _ name: String, _ state: String = "succeeded", attempts: Int = 1, delivery: Int64? = nil,
+                  history: [FinalState.AttemptSnapshot]? = nil) -> FinalState.TaskSnapshot {
+    FinalState.TaskSnapshot(id: id, name: name, state: state, attempts: attempts, acceptedDelivery: delivery, attemptHistory: history)
 }
 
 @Suite struct TaskChecksTests {
@@ -18,13 +18,15 @@ private func task(_ id: String, _ name: String, _ state: String = "succeeded", a
     @Test func validHistoryWithUnknownsAndRedeliveryPasses() {
         let history = History(operations: [create("a", .ok), create("b", .unknown), create("b", .ok), create("c", .unknown)],
                               deliveries: deliveries)
-        let final = FinalState(tasks: [task("t1", "a", delivery: 1), task("t2", "b", attempts: 2, delivery: 3)],
+        let history2 = [FinalState.AttemptSnapshot(attempt: 1, fence: 10, outcome: "lease_expired"),
+                        FinalState.AttemptSnapshot(attempt: 2, fence: 20, outcome: "succeeded")]
+        let final = FinalState(tasks: [task("t1", "a", delivery: 1), task("t2", "b", attempts: 2, delivery: 3, history: history2)],
                                queueStats: ["succeeded": 2])
         let result = TaskChecks.check(history, final)
         #expect(result.violations == 0)
         #expect(result.acknowledged == 2)
         #expect(result.unknownAbsent == 1)
-        #expect(result.redelivered == ["t2": [1, 2]])
+        #expect(result.redelivered == ["t2": ["attempt 1 fence 10", "attempt 2 fence 20"]])
     }
 
     @Test func lostAcknowledgedCreateIsCaught() {
@@ -41,6 +43,19 @@ private func task(_ id: String, _ name: String, _ state: String = "succeeded", a
         let history = History(operations: [create("b", .ok)], deliveries: deliveries)
         let final = FinalState(tasks: [task("t2", "b", attempts: 2, delivery: 2)], queueStats: ["succeeded": 1])
         #expect(TaskChecks.check(history, final).staleCompletions == ["t2"])
+    }
+
+    @Test func twoAcceptedCompletionsInTheAttemptHistoryAreCaught() {
+        // Both attempts' completions were accepted; the result names the last one, so only the
+        // attempt history shows it.
+        let history = History(operations: [create("b", .ok)], deliveries: deliveries)
+        let attempts = [FinalState.AttemptSnapshot(attempt: 1, fence: 10, outcome: "succeeded"),
+                        FinalState.AttemptSnapshot(attempt: 2, fence: 20, outcome: "succeeded")]
+        let final = FinalState(tasks: [task("t2", "b", attempts: 2, delivery: 3, history: attempts)], queueStats: ["succeeded": 1])
+        let result = TaskChecks.check(history, final)
+        #expect(result.doubleCompletions == ["t2"])
+        #expect(result.staleCompletions.isEmpty)
+        #expect(result.violations == 1)
     }
 
     @Test func completionAppliedTwiceShowsInTheStoreCounts() {
