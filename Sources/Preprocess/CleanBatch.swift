@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Cleans one `RawBatch`: pure, so child tasks run batches in parallel; the reading task then
 /// writes results in batch order, so outputs do not depend on scheduling.
 struct CleanBatchResult: Sendable {
@@ -97,6 +103,9 @@ func runBatches(_ source: CleanBatchSource, job: CleanBatchJob, parallelism: Int
                 }
             }
             while let batch = try source.next() {
+                // Cooperative cancellation (job cancelled, lease lost): stop between batches.
+                // PreprocessError has no case for it; ECANCELED says what happened.
+                if Task.isCancelled { throw PreprocessError.io(path: "", operation: "clean (cancelled)", errno: ECANCELED) }
                 while submitted - consumed >= max(1, parallelism), let (i, r) = try await group.next() {
                     done[i] = r
                     try drain()

@@ -3,7 +3,7 @@ public enum CleanInput: Sendable, Equatable, Codable {
     case csv(header: [String])
     case jsonl
 
-    var header: [String]? {
+    public var header: [String]? {
         if case .csv(let h) = self { return h }
         return nil
     }

@@ -39,10 +39,9 @@ public enum CleanMapper {
         let attempt = AttemptID.make()
         var spills: [SpillWriter] = []
         for shard in 0..<numShards {
-            spills.append(try SpillWriter(path: "\(tempDir)/clean-map-\(ShardName.pad(taskID))-shard-\(ShardName.pad(shard))",
-                                          attempt: attempt))
+            spills.append(try SpillWriter(path: spillPath(tempDir: tempDir, taskID: taskID, shard: shard), attempt: attempt))
         }
-        var rejects = RejectsWriter(path: "\(tempDir)/clean-map-\(ShardName.pad(taskID))-rejects.jsonl", attempt: attempt)
+        var rejects = RejectsWriter(path: rejectsPath(tempDir: tempDir, taskID: taskID), attempt: attempt)
         var counters = TaskCounters()
         try await runBatches(source, job: job, parallelism: options.parallelism) { (r) throws(PreprocessError) in
             counters.recordsIn += r.records
@@ -66,6 +65,17 @@ public enum CleanMapper {
         let rejectsFile = try rejects.commit()
         counters.setDuration(since: started)
         return MapOutput(taskIndex: taskID, counters: counters, spills: files, rejects: rejectsFile)
+    }
+}
+
+extension CleanMapper {
+    public static func spillPath(tempDir: String, taskID: Int, shard: Int) -> String {
+        "\(tempDir)/clean-map-\(ShardName.pad(taskID))-shard-\(ShardName.pad(shard))"
+    }
+
+    /// Exists only when the task rejected at least one record.
+    public static func rejectsPath(tempDir: String, taskID: Int) -> String {
+        "\(tempDir)/clean-map-\(ShardName.pad(taskID))-rejects.jsonl"
     }
 }
 

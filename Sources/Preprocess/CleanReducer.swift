@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The reduce side of cleaning: concatenates one shard's spills in map-task order (so rows keep
 /// their input order within the shard), drops exact duplicate rows when `dedupe` is set, and
 /// writes `PREFIX-SSSSS-of-NNNNN` (CSV with a header line, or JSON lines) via temp + rename.
@@ -33,5 +39,30 @@ public enum CleanReducer {
         counters.bytesOut = file.bytes
         counters.setDuration(since: started)
         return ReduceOutput(shard: shard, counters: counters, file: file)
+    }
+}
+
+extension CleanReducer {
+    /// Concatenates the map tasks' rejects files (those that exist, in map-task order) into
+    /// `finalPath` via temp + rename, so a job has one rejects file (empty when nothing was
+    /// rejected). Streams in `chunkBytes` pieces. Returns the file and the rejected records.
+    public static func gatherRejects(_ paths: [String], into finalPath: String, root: DataRoot? = nil,
+                                     chunkBytes: Int = 1 << 20) throws(PreprocessError) -> (file: OutputFile, records: Int) {
+        let out = try AtomicFileWriter(finalPath: finalPath, attempt: AttemptID.make())
+        var records = 0
+        var buffer: [UInt8] = []
+        for path in paths where access(path, F_OK) == 0 {
+            let file = try ReadableFile(path: path, root: root)
+            var offset: Int64 = 0
+            while true {
+                buffer.removeAll(keepingCapacity: true)
+                let n = try file.read(at: offset, count: max(1, chunkBytes), appendingTo: &buffer)
+                if n == 0 { break }
+                offset += Int64(n)
+                records += buffer.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                try out.write(buffer)
+            }
+        }
+        return (try out.commit(), records)
     }
 }
