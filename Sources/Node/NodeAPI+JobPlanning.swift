@@ -23,14 +23,22 @@ extension NodeAPI {
     /// against the data root and a bad one is a 400 before anything is proposed.
     func plannedTasks(template: String, job: String, parameters: [String: JSONValue],
                       nowMs: Milliseconds) async throws(APIError) -> [TaskSpec] {
-        // The cleaning templates are recorded without tasks (they stay QUEUED) until they are wired.
-        guard template == "wordcount" else { return [] }
         let root = core.config.dataRoot
         let splitBytes = core.config.config.jobSplitBytes
+        let testDelayAllowed = core.config.config.testTaskKinds
         let planned: Result<[TaskSpec], APIError> = await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
                 continuation.resume(returning: Result { () throws(APIError) -> [TaskSpec] in
-                    try WordCountJob.tasks(job: job, raw: parameters, root: root, splitBytes: splitBytes, nowMs: nowMs)
+                    switch template {
+                    case "wordcount":
+                        return try WordCountJob.tasks(job: job, raw: parameters, root: root, splitBytes: splitBytes,
+                                                      testDelayAllowed: testDelayAllowed, nowMs: nowMs)
+                    case "csv-clean", "jsonl-transform":
+                        return try CleanJob.tasks(template: template, job: job, raw: parameters, root: root, splitBytes: splitBytes,
+                                                  testDelayAllowed: testDelayAllowed, nowMs: nowMs)
+                    default:
+                        throw APIError(.invalidArgument, "unknown template \(template)", field: "template")
+                    }
                 })
             }
         }
@@ -45,12 +53,12 @@ extension NodeAPI {
         guard let driver = core.driver else { throw APIError(.unavailable, "node is starting") }
         let exists: Bool
         do {
-            exists = try await driver.read(linearizable: false) { machine in try machine.store.queue(WordCountJob.queue) != nil }
+            exists = try await driver.read(linearizable: false) { machine in try machine.store.queue(JobTasks.queue) != nil }
         } catch {
             throw APIError(.unavailable, "cannot read the store: \(error)", outcome: .notApplied)
         }
         guard !exists else { return }
-        let bytes = Command.createQueue(WordCountJob.queueSpec(nowMs: nowMs)).encoded()
+        let bytes = Command.createQueue(JobTasks.queueSpec(nowMs: nowMs)).encoded()
         let eventLoop = core.group.next()
         let timeout = writeTimeout
         let outcome = await OneShot<Result<ApplyOutcome, DriverError>?>.wait { resume in
@@ -65,7 +73,7 @@ extension NodeAPI {
         case .failure(let error)?:
             throw apiError(error)
         case nil:
-            throw APIError(.deadlineExceeded, "creating queue \(WordCountJob.queue) did not commit in time", outcome: .notApplied)
+            throw APIError(.deadlineExceeded, "creating queue \(JobTasks.queue) did not commit in time", outcome: .notApplied)
         }
     }
 }

@@ -4,9 +4,8 @@ import Hummingbird
 import Store
 
 extension NodeAPI {
-    /// Templates a job may name. `wordcount` is planned into map tasks on the leader
-    /// (`plannedTasks`); the cleaning templates are still recorded without tasks.
-    static let templates: Set<String> = ["wordcount", "csv-clean", "jsonl-transform"]
+    /// Templates a job may name; each is planned into its first tasks on the leader (`plannedTasks`).
+    static var templates: Set<String> { JobTasks.templates }
 
     func addJobRoutes(to router: Router<BasicRequestContext>) {
         router.post("/v1/jobs") { request, context in

@@ -8,10 +8,18 @@ struct JobCommand: AsyncParsableCommand {
         subcommands: [Create.self, Get.self, List.self, Cancel.self, Watch.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a job: `trireme job create wordcount --param inputFile=… --param output=…`.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a job: `trireme job create wordcount --param inputFile=… --param output=…`.",
+            discussion: """
+                Templates: wordcount (inputFile, output, numShards, tokenizer, tempLocation); csv-clean and \
+                jsonl-transform (inputFile, output, numShards, tempLocation, and the cleaning spec as a JSON \
+                object: --spec FILE). Paths are relative to the nodes' data root.
+                """)
         @OptionGroup var options: ClientOptions
-        @Argument(help: "Template name, e.g. wordcount.") var template: String
+        @Argument(help: "Template name: wordcount, csv-clean or jsonl-transform.") var template: String
         @Option(name: .customLong("param"), help: "A template parameter KEY=VALUE (repeatable).") var params: [String] = []
+        @Option(help: "A JSON file holding the cleaning spec (the `spec` parameter of csv-clean and jsonl-transform).")
+        var spec: String?
         @Option(help: "Makes a retried create return the first outcome.") var idempotencyKey: String?
 
         func run() async throws {
@@ -19,6 +27,18 @@ struct JobCommand: AsyncParsableCommand {
             for param in params {
                 guard let equals = param.firstIndex(of: "=") else { throw ValidationError("--param \(param): expected KEY=VALUE") }
                 parameters[String(param[..<equals])] = .string(String(param[param.index(after: equals)...]))
+            }
+            if let spec {
+                let data: Data
+                do {
+                    data = try Data(contentsOf: URL(fileURLWithPath: spec))
+                } catch {
+                    throw ValidationError("--spec \(spec): cannot read it (\(error.localizedDescription))")
+                }
+                guard let value = try? JSONDecoder().decode(JSONValue.self, from: data), case .object = value else {
+                    throw ValidationError("--spec \(spec): not a JSON object")
+                }
+                parameters["spec"] = value
             }
             let headers = idempotencyKey.map { [APIHeader.idempotencyKey: $0] } ?? [:]
             let (job, _) = try await options.client.call("POST", "/v1/jobs", body: JobRequest(template: template, parameters: parameters),
@@ -71,6 +91,7 @@ struct JobCommand: AsyncParsableCommand {
                 let filled = Int(Double(width) * Double(done) / Double(total))
                 let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
                 let line = "\(job.id) \(job.state.padding(toLength: 10, withPad: " ", startingAt: 0)) [\(bar)] \(done)/\(total) tasks"
+                    + JobCommand.counterSummary(job.counters)
                 if Output.isTerminal { FileHandle.standardOutput.write(Data("\r\(line)".utf8)) } else { print(line) }
                 if ["DONE", "FAILED", "CANCELLED"].contains(job.state) { break }
                 try await Task.sleep(for: .milliseconds(500))
@@ -80,6 +101,14 @@ struct JobCommand: AsyncParsableCommand {
             if options.json { print(Output.json(last)) }
             if last.state != "DONE" { throw ExitCode(last.state == "FAILED" ? 2 : 3) }
         }
+    }
+
+    /// The job's data counters (summed from its tasks): records and bytes in and out, malformed.
+    static func counterSummary(_ counters: [String: Int64]) -> String {
+        guard counters["records_in"] != nil || counters["records_out"] != nil else { return "" }
+        let value = { (name: String) in counters[name] ?? 0 }
+        return "  in \(value("records_in")) rec/\(value("bytes_in")) B  out \(value("records_out")) rec/\(value("bytes_out")) B"
+            + "  malformed \(value("malformed_records"))"
     }
 
     static func describe(_ jobs: [JobBody]) -> String {
