@@ -30,6 +30,8 @@ enum CleanJob {
         }
         do {
             return try CSVCleanSpec.decode(json: Array(bytes))
+        } catch .invalidParameter(field: "spec", let reason) {
+            throw APIError(.invalidArgument, "parameters.spec: \(reason)", field: "parameters.spec")
         } catch {
             throw JobParameters.apiError(error, prefix: "parameters.spec.")
         }

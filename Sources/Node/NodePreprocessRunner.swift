@@ -30,7 +30,11 @@ struct NodePreprocessRunner: PreprocessRunner {
     }
 
     func runShard(_ task: TaskRecord) async throws -> PreprocessShardReport {
-        let payload = try Self.payload(task.payload)
+        try await run(try Self.payload(task.payload))
+    }
+
+    /// Runs one checked payload; the report's counters are already the job-level ones.
+    func run(_ payload: JobTaskPayload) async throws -> PreprocessShardReport {
         if let ms = payload.testDelayMs, ms > 0 { try await Task.sleep(for: .milliseconds(ms)) }
         let tempDir = try root.resolve(payload.tempDir, mustExist: true)
         let outputPrefix = try root.resolve(payload.outputPrefix, mustExist: false)
