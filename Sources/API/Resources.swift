@@ -235,8 +235,15 @@ public struct ClusterStatusBody: Codable, Sendable, Equatable {
     public var members: [MemberBody]
     /// Executors registered in this node's applied state (nil from older nodes).
     public var executors: [ExecutorBody]?
+    /// The Raft log starts after this index (0 until the first compaction); nil from older nodes.
+    public var snapshotIndex: UInt64?
+    /// The newest snapshot file this node holds, as `<index>-<term>`, if any.
+    public var latestSnapshot: String?
     public init(nodeId: UInt64, role: String, term: UInt64, leader: UInt64?, leaderApiAddress: String?, commitIndex: UInt64,
-                appliedIndex: UInt64, lastIndex: UInt64, members: [MemberBody], executors: [ExecutorBody]? = nil) {
+                appliedIndex: UInt64, lastIndex: UInt64, members: [MemberBody], executors: [ExecutorBody]? = nil,
+                snapshotIndex: UInt64? = nil, latestSnapshot: String? = nil) {
+        self.snapshotIndex = snapshotIndex
+        self.latestSnapshot = latestSnapshot
         self.nodeId = nodeId
         self.role = role
         self.term = term

@@ -8,6 +8,7 @@ extension NodeAPI {
     /// `CommandForwarding`). Signed with the cluster secret (401 otherwise); only executor
     /// commands are accepted; 202 once every command is proposed, 503 when not the leader.
     func addInternalRoutes(to router: Router<BasicRequestContext>) {
+        addSnapshotRoutes(to: router)
         router.post("/v1/internal/commands") { request, _ in
             var request = request
             let buffer: ByteBuffer

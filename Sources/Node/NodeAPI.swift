@@ -58,7 +58,8 @@ struct NodeAPI: Sendable {
             leader: status.leader?.rawValue, leaderApiAddress: status.leader.flatMap { core.config.apiAddresses[$0] },
             commitIndex: status.commit.rawValue, appliedIndex: status.applied.rawValue,
             lastIndex: status.lastIndex.rawValue, members: members,
-            executors: try await clusterExecutors())
+            executors: try await clusterExecutors(), snapshotIndex: status.snapshotIndex.rawValue,
+            latestSnapshot: core.snapshotFiles.list().first?.name)
         return HTTPSupport.json(body)
     }
 

@@ -50,13 +50,18 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var dataRoot: String?
     /// Target bytes per map task of a job (`JobPlanner`'s split size).
     public var jobSplitBytes: Int64
+    /// Take a snapshot (and compact the log behind the previous one) after this many applied
+    /// entries, or `snapshotBytes` of applied entry data, whichever comes first.
+    public var snapshotEntries: Int64
+    public var snapshotBytes: Int64
 
     public init(nodeId: UInt64, dataDir: String, members: [Member], clusterSecret: String? = nil,
                 clusterSecretFile: String? = nil, tickMs: Int = 10, heartbeatTicks: Int = 5, electionTicks: Int = 15,
                 maxRequestBytes: Int = 1 << 20, writeTimeoutMs: Int = 10_000, logLevel: String = "info",
                 executorSlots: Int = 4, leaseDurationMs: Int64 = 10_000, executorHeartbeatMs: Int64 = 2_000,
                 executorLivenessMs: Int64 = 10_000, allowedTargets: [String]? = nil, testTaskKinds: Bool = false,
-                dataRoot: String? = nil, jobSplitBytes: Int64 = 64 << 20) {
+                dataRoot: String? = nil, jobSplitBytes: Int64 = 64 << 20,
+                snapshotEntries: Int64 = 10_000, snapshotBytes: Int64 = 64 << 20) {
         self.nodeId = nodeId
         self.dataDir = dataDir
         self.members = members
@@ -76,13 +81,15 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         self.testTaskKinds = testTaskKinds
         self.dataRoot = dataRoot
         self.jobSplitBytes = jobSplitBytes
+        self.snapshotEntries = snapshotEntries
+        self.snapshotBytes = snapshotBytes
     }
 
     enum CodingKeys: String, CodingKey {
         case nodeId, dataDir, members, clusterSecret, clusterSecretFile, tickMs, heartbeatTicks, electionTicks
         case maxRequestBytes, writeTimeoutMs, logLevel
         case executorSlots, leaseDurationMs, executorHeartbeatMs, executorLivenessMs, allowedTargets, testTaskKinds
-        case dataRoot, jobSplitBytes
+        case dataRoot, jobSplitBytes, snapshotEntries, snapshotBytes
     }
 
     /// Missing optional keys take their defaults, so a config file names only what it changes.
@@ -108,6 +115,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         testTaskKinds = try c.decodeIfPresent(Bool.self, forKey: .testTaskKinds) ?? defaults.testTaskKinds
         dataRoot = try c.decodeIfPresent(String.self, forKey: .dataRoot)
         jobSplitBytes = try c.decodeIfPresent(Int64.self, forKey: .jobSplitBytes) ?? defaults.jobSplitBytes
+        snapshotEntries = try c.decodeIfPresent(Int64.self, forKey: .snapshotEntries) ?? defaults.snapshotEntries
+        snapshotBytes = try c.decodeIfPresent(Int64.self, forKey: .snapshotBytes) ?? defaults.snapshotBytes
     }
 
     public static func load(path: String) throws -> NodeConfig {
@@ -137,6 +146,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             throw .invalid("executorHeartbeatMs must be 10 ms to 10 min and below executorLivenessMs")
         }
         guard (4_096...(1 << 40)).contains(jobSplitBytes) else { throw .invalid("jobSplitBytes must be 4 KiB to 1 TiB") }
+        guard (10...100_000_000).contains(snapshotEntries) else { throw .invalid("snapshotEntries must be 10 to 100,000,000") }
+        guard (4_096...(1 << 40)).contains(snapshotBytes) else { throw .invalid("snapshotBytes must be 4 KiB to 1 TiB") }
         let root: DataRoot
         do {
             root = try DataRoot(dataRoot ?? FileManager.default.currentDirectoryPath)

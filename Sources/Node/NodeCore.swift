@@ -15,6 +15,8 @@ public final class NodeCore: Service, Sendable {
     let group: any EventLoopGroup
     /// The scheduler and executor hooks run on the driver thread (nil: a bare Raft + store node).
     let scheduling: NodeScheduling?
+    /// This node's snapshot files (`<dataDir>/snapshots`), served to followers by the API.
+    let snapshotFiles: SnapshotFiles
     private let state = Mutex<Running?>(nil)
     private let latestStatus = Mutex<RaftStatus?>(nil)
     private let started = Mutex<[CheckedContinuation<Void, any Error>]?>([])
@@ -35,6 +37,7 @@ public final class NodeCore: Service, Sendable {
         self.scheduling = scheduling
         self.logger = logger
         self.group = group
+        snapshotFiles = SnapshotFiles(dataDir: URL(fileURLWithPath: config.config.dataDir))
     }
 
     public func run() async throws {
@@ -82,6 +85,9 @@ public final class NodeCore: Service, Sendable {
         let storage = try SQLiteLogStorage(path: dataDir.appendingPathComponent("raft.db").path, nodeID: config.id)
         let persistent = try storage.load()
         let store = try StateStore(path: dataDir.appendingPathComponent("state.db").path)
+        try snapshotFiles.prepare()
+        snapshotFiles.removeLeftovers()
+        try recoverStore(store, persistent: persistent)
         let voters = Set(config.peers.keys)
         let raftConfig = RaftConfig(
             id: config.id, electionTimeoutTicks: config.config.electionTicks,
@@ -94,7 +100,9 @@ public final class NodeCore: Service, Sendable {
             "applied": "\(store.appliedIndex)",
         ])
 
-        let sink = DriverSink()
+        let fetcher = SnapshotFetcher(files: snapshotFiles, secret: config.secret, apiAddresses: config.apiAddresses,
+                                      logger: logger)
+        let sink = DriverSink(fetcher: fetcher)
         let transport = PeerTransport(selfID: config.id, listen: config.peerListen, peers: config.peers,
                                       secret: config.secret, group: group, sink: sink, logger: logger)
         let logger = logger
@@ -107,7 +115,11 @@ public final class NodeCore: Service, Sendable {
                 logger.critical("fail-stop: \(reason)")
                 exit(70)
             },
-            hooks: scheduling?.hooks ?? DriverHooks())
+            hooks: scheduling?.hooks ?? DriverHooks(),
+            snapshots: SnapshotKeeper(
+                files: snapshotFiles,
+                policy: SnapshotPolicy(entries: UInt64(config.config.snapshotEntries), bytes: UInt64(config.config.snapshotBytes)),
+                logger: logger))
         sink.driver.withLock { $0 = driver }
         driver.start()
         try await transport.start()
@@ -118,6 +130,30 @@ public final class NodeCore: Service, Sendable {
 
     var driver: RaftDriver<StoreMachine>? { state.withLock { $0?.driver } }
 
+    /// The store must hold at least everything the log no longer has. It commits without fsync,
+    /// so after an OS crash it can be behind the log's snapshot (the node syncs it before every
+    /// compaction, so this needs a lost or replaced state.db): then it is rebuilt from the
+    /// newest intact snapshot file that the log continues, and the log after it is replayed.
+    private func recoverStore(_ store: StateStore, persistent: PersistentState) throws {
+        guard let base = persistent.snapshot, store.appliedIndex < base.index.rawValue else { return }
+        let entryTerms = Dictionary(persistent.entries.map { ($0.index.rawValue, $0.term.rawValue) }, uniquingKeysWith: { $1 })
+        let usable = snapshotFiles.list().first { meta in
+            let continues = (meta.index == base.index.rawValue && meta.term == base.term.rawValue)
+                || entryTerms[meta.index] == meta.term
+            return continues && snapshotFiles.verify(meta)
+        }
+        guard let usable else {
+            throw NodeConfigError.invalid(
+                "state.db is at index \(store.appliedIndex) but the Raft log starts after \(base.index.rawValue), "
+                + "and no intact snapshot file continues the log: stop this node, delete \(config.config.dataDir) "
+                + "and start it again to rejoin the cluster from the leader's snapshot")
+        }
+        logger.warning("rebuilding the store from a snapshot", metadata: [
+            "storeApplied": "\(store.appliedIndex)", "snapshot": "\(usable.name)",
+        ])
+        try store.restore(from: snapshotFiles.dataPath(index: usable.index, term: usable.term))
+    }
+
     /// The Raft status as of the driver's last batch.
     public var status: RaftStatus? { latestStatus.withLock { $0 } }
 }
@@ -125,7 +161,17 @@ public final class NodeCore: Service, Sendable {
 /// Routes what the transport receives into the driver (set once the driver exists).
 final class DriverSink: PeerMessageSink {
     let driver = Mutex<RaftDriver<StoreMachine>?>(nil)
-    func deliver(_ messages: [Message]) { driver.withLock { $0 }?.deliver(messages) }
+    let fetcher: SnapshotFetcher
+
+    init(fetcher: SnapshotFetcher) { self.fetcher = fetcher }
+
+    /// Snapshot installs wait for their file (`SnapshotFetcher`); everything else goes on at once.
+    func deliver(_ messages: [Message]) {
+        let others = fetcher.intercept(messages) { [weak self] ready in self?.deliverNow(ready) }
+        if !others.isEmpty { deliverNow(others) }
+    }
+
+    private func deliverNow(_ messages: [Message]) { driver.withLock { $0 }?.deliver(messages) }
     func unreachable(_ peer: NodeID) { driver.withLock { $0 }?.unreachable(peer) }
 }
 

@@ -9,6 +9,13 @@ protocol ReplicatedStateMachine: AnyObject, SendableMetatype {
     var appliedIndex: UInt64 { get }
     /// Applies entries in order, in one transaction with the applied index; one output per entry.
     func apply(_ entries: [Entry]) throws -> [Output]
+    /// Writes a snapshot of the applied state to a path and returns the index and term it holds.
+    /// Runs on ANOTHER thread while `apply` goes on: it may only use its own resources.
+    var snapshotWriter: @Sendable (String) throws -> (index: UInt64, term: UInt64) { get }
+    /// Makes everything applied so far durable (before the log behind it is dropped).
+    func makeDurable() throws
+    /// Replaces the whole state with the snapshot file at `path`.
+    func restore(from path: String) throws
 }
 
 /// Errors a caller of the driver sees.
@@ -46,6 +53,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
         case read(linearizable: Bool, fail: @Sendable (DriverError) -> Void, body: ReadBody)
         case readAt(index: UInt64, fail: @Sendable (DriverError) -> Void, body: ReadBody)
         case transfer(NodeID)
+        case snapshotTaken(SnapshotKeeper<Machine>.Taken)
         case stop
     }
 
@@ -65,6 +73,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     private let onStatus: @Sendable (RaftStatus) -> Void
     private let onFatal: @Sendable (String) -> Void
     private let hooks: DriverHooks<Machine>
+    private let snapshots: SnapshotKeeper<Machine>?
     private let timing: Timing
     private var logger: Logger
     private var pendingProposals: [UInt64: (term: Term, onApplied: AppliedHandler, onFailed: FailedHandler)] = [:]
@@ -84,8 +93,10 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
          send: @escaping @Sendable ([Message]) -> Void,
          onStatus: @escaping @Sendable (RaftStatus) -> Void,
          onFatal: @escaping @Sendable (String) -> Void,
-         hooks: DriverHooks<Machine> = DriverHooks()) {
+         hooks: DriverHooks<Machine> = DriverHooks(),
+         snapshots: SnapshotKeeper<Machine>? = nil) {
         self.hooks = hooks
+        self.snapshots = snapshots
         self.raft = raft
         self.storage = storage
         self.machine = machine
@@ -176,16 +187,17 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
             }
             // Ticks that fell due (never more than a few at once after a stall: a long pause
             // must not fire a burst of elections).
-            var ticks = 0
             var due = 0
             while clock.now >= nextTick {
                 if due < 3 { raft.tick() }
                 due += 1
+                // Wall-clock ticks (read deadlines, snapshot installs), even those the core skips.
                 ticks += 1
                 nextTick = nextTick.advanced(by: timing.tick)
             }
             if due > 0 {
                 expireReads()
+                snapshots?.checkInstalls(raft: &raft, tick: ticks)
                 // Before draining, so what the hook proposes goes out in this very batch.
                 if running { hooks.onTick(machine, raft.status, proposeNow) }
             }
@@ -216,6 +228,12 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
             raft.reportUnreachable(peer)
         case .transfer(let target):
             raft.transferLeadership(to: target)
+        case .snapshotTaken(let taken):
+            do {
+                try snapshots?.finish(taken, raft: &raft, storage: storage, machine: machine)
+            } catch {
+                return fatal(error.description)
+            }
         case .propose(let data, let onApplied, let onFailed):
             proposeNow(data, onApplied: onApplied, onFailed: onFailed)
         case .read(let linearizable, let fail, let body):
@@ -247,10 +265,16 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     private func drainEffects() -> Bool {
         while let effects = raft.takeEffects() {
             send(effects.messages)
-            if effects.snapshot != nil {
-                // Snapshot installation arrives with log compaction (issue 7); until then no
-                // leader compacts, so a snapshot here is a broken invariant of ours.
-                return fatal("received a snapshot to install, which this version cannot do")
+            snapshots?.noteSent(effects.messages, tick: ticks)
+            if let snapshot = effects.snapshot {
+                // The fetcher delivered the install message only once the file was downloaded
+                // and verified; the store is replaced before anything after it is applied.
+                guard let snapshots else { return fatal("received a snapshot to install, but snapshots are off") }
+                do {
+                    try snapshots.install(snapshot, storage: storage, machine: machine)
+                } catch {
+                    return fatal(error.description)
+                }
             }
             // Committed entries are durable here already (the core hands out only entries at or
             // below the last acknowledged persist), so they are applied and answered before this
@@ -301,6 +325,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 }
             }
             hooks.afterApply(machine)
+            snapshots?.noteApplied(fresh, machine: machine) { [weak self] taken in self?.enqueue(.snapshotTaken(taken)) }
         }
         // Proposals whose index was skipped (already applied before a restart) cannot be ours.
         let applied = machine.appliedIndex

@@ -17,4 +17,14 @@ final class StoreMachine: ReplicatedStateMachine {
         }
         return try store.apply(entries: logEntries).map(\.outcome)
     }
+
+    /// Captures only the file path: the snapshot thread opens its own read-only connection.
+    var snapshotWriter: @Sendable (String) throws -> (index: UInt64, term: UInt64) {
+        let path = store.path
+        return { target in try StateStore.snapshot(ofStoreAt: path, to: target) }
+    }
+
+    func makeDurable() throws { try store.makeDurable() }
+
+    func restore(from path: String) throws { try store.restore(from: path) }
 }

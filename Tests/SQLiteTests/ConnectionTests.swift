@@ -74,7 +74,7 @@ import Foundation
         var seen: [Int64] = []
         try db.query("SELECT x FROM t ORDER BY x") { seen.append($0.int64(0)) }
         #expect(seen == [1, 2, 3])
-        try db.transaction { try db.run("INSERT INTO t VALUES (4)") }
+        _ = try db.transaction { try db.run("INSERT INTO t VALUES (4)") }
         #expect(try db.scalarInt("SELECT count(*) FROM t") == 4)
     }
 

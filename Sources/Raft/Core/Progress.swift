@@ -99,6 +99,16 @@ struct Progress: Sendable {
             return true
         }
         guard next.rawValue > 0, next.previous == rejected else { return false }
+        if rejected == match && hint < match {
+            // The follower no longer has an entry it acknowledged: its storage was lost (a wiped
+            // data directory, a replaced disk). Forget the stale match, or the leader would
+            // retry the same append forever; walking back reaches a snapshot if need be.
+            // Lowering match never commits anything: it can only hold commits back.
+            match = .zero
+            next = hint.next
+            probeSent = false
+            return true
+        }
         next = max(min(rejected, hint.next), match.next)
         probeSent = false
         return true

@@ -56,6 +56,8 @@ public struct RaftStatus: Sendable, Hashable {
     /// Highest index handed to the host in `committedEntries`.
     public var applied: LogIndex
     public var lastIndex: LogIndex
+    /// The log starts after this index (0 until the first compaction).
+    public var snapshotIndex: LogIndex = .zero
     public var configuration: Configuration
     /// Leader only: match index per follower.
     public var matchIndex: [NodeID: LogIndex]
@@ -232,6 +234,14 @@ public struct RaftNode: Sendable {
     /// The host needs it to describe a snapshot it takes at its applied index (`compact`).
     public func term(at index: LogIndex) -> Term? { log.term(at: index) }
 
+    /// The configuration in effect right after the entry at `index` (applied or not), or nil
+    /// when `index` lies before the oldest configuration still known (compacted away).
+    /// The host needs it, with `term(at:)`, to describe a snapshot it took at `index`.
+    public func configuration(at index: LogIndex) -> Configuration? {
+        guard let first = configurations.first, first.index <= index else { return nil }
+        return configurations.last { $0.index <= index }?.configuration
+    }
+
     public var status: RaftStatus {
         var matchIndex: [NodeID: LogIndex] = [:]
         if case .leader(let state) = roleState {
@@ -239,7 +249,8 @@ public struct RaftNode: Sendable {
         }
         return RaftStatus(
             id: id, role: roleState.role, leader: leader, term: term, vote: vote, commit: log.committed,
-            applied: applied, lastIndex: log.lastIndex, configuration: configuration, matchIndex: matchIndex)
+            applied: applied, lastIndex: log.lastIndex, snapshotIndex: log.snapshotIndex, configuration: configuration,
+            matchIndex: matchIndex)
     }
 }
 
