@@ -100,11 +100,12 @@ extension NodeAPI {
     /// Static validation with the API's field names (`name`, `task.kind` …), and time zones
     /// limited to the IANA names this node knows.
     private func checked(_ command: Command) throws(APIError) -> Command {
-        if case .createSchedule(let spec) = command, !Self.isIANAZone(spec.timeZone) {
-            throw APIError(.invalidArgument, "unknown time zone \(spec.timeZone) (an IANA name like Europe/Berlin)", field: "timeZone")
-        }
-        if case .updateSchedule(let spec) = command, !Self.isIANAZone(spec.timeZone) {
-            throw APIError(.invalidArgument, "unknown time zone \(spec.timeZone) (an IANA name like Europe/Berlin)", field: "timeZone")
+        switch command {
+        case .createSchedule(let spec), .updateSchedule(let spec):
+            guard Self.isIANAZone(spec.timeZone) else {
+                throw APIError(.invalidArgument, "unknown time zone \(spec.timeZone) (an IANA name like Europe/Berlin)", field: "timeZone")
+            }
+        default: break
         }
         do {
             try command.validate(limits: limits)
