@@ -198,7 +198,11 @@ public struct MemberBody: Codable, Sendable, Equatable {
     public var peerAddress: String
     /// Leader's view of how far this member's log matches its own (leader only).
     public var matchIndex: UInt64?
-    public init(id: UInt64, apiAddress: String, peerAddress: String, matchIndex: UInt64? = nil) {
+    /// "voter" or "learner" in this node's current Raft configuration, "none" when the address
+    /// book lists the node but it is not a member (nil from older nodes).
+    public var role: String?
+    public init(id: UInt64, apiAddress: String, peerAddress: String, matchIndex: UInt64? = nil, role: String? = nil) {
+        self.role = role
         self.id = id
         self.apiAddress = apiAddress
         self.peerAddress = peerAddress

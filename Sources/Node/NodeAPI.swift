@@ -29,6 +29,7 @@ struct NodeAPI: Sendable {
         addJobRoutes(to: router)
         addInternalRoutes(to: router)
         addScheduleRoutes(to: router)
+        addMembershipRoutes(to: router)
         // Last: it must see only the requests no route took (see its comment).
         router.add(middleware: MethodNotAllowedMiddleware(routes: Self.routeMethods))
         return router
@@ -51,7 +52,9 @@ struct NodeAPI: Sendable {
         guard let status = core.status else { throw APIError(.unavailable, "node is starting") }
         let members = core.config.config.members.map { member in
             MemberBody(id: member.id, apiAddress: member.api, peerAddress: member.peer,
-                       matchIndex: status.matchIndex[NodeID(member.id)]?.rawValue)
+                       matchIndex: status.matchIndex[NodeID(member.id)]?.rawValue,
+                       role: status.configuration.voters.contains(NodeID(member.id)) ? "voter"
+                           : status.configuration.learners.contains(NodeID(member.id)) ? "learner" : "none")
         }
         let body = ClusterStatusBody(
             nodeId: status.id.rawValue, role: status.role.rawValue, term: status.term.rawValue,
@@ -141,7 +144,7 @@ struct NodeAPI: Sendable {
         }
     }
 
-    private func forward(_ request: Request, status: RaftStatus, driver: RaftDriver<StoreMachine>) async throws -> Response {
+    func forward(_ request: Request, status: RaftStatus, driver: RaftDriver<StoreMachine>) async throws -> Response {
         guard request.headers[.forwardedBy] == nil else {
             throw APIError(.unavailable, "not the leader (leadership moved while forwarding); retry", outcome: .notApplied)
         }

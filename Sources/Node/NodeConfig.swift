@@ -53,6 +53,10 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// Take a snapshot (and compact the log behind the previous one) after this many applied
     /// entries, or `snapshotBytes` of applied entry data, whichever comes first.
     public var snapshotEntries: Int64
+    /// The voters of a brand-new cluster (default: every member). Members left out start as
+    /// non-members and join with `trireme cluster add` (learner) and `promote`; `members`
+    /// is the address book of every node that may ever belong.
+    public var initialVoters: [UInt64]?
     public var snapshotBytes: Int64
 
     public init(nodeId: UInt64, dataDir: String, members: [Member], clusterSecret: String? = nil,
@@ -82,6 +86,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         self.dataRoot = dataRoot
         self.jobSplitBytes = jobSplitBytes
         self.snapshotEntries = snapshotEntries
+        initialVoters = nil
         self.snapshotBytes = snapshotBytes
     }
 
@@ -89,7 +94,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case nodeId, dataDir, members, clusterSecret, clusterSecretFile, tickMs, heartbeatTicks, electionTicks
         case maxRequestBytes, writeTimeoutMs, logLevel
         case executorSlots, leaseDurationMs, executorHeartbeatMs, executorLivenessMs, allowedTargets, testTaskKinds
-        case dataRoot, jobSplitBytes, snapshotEntries, snapshotBytes
+        case dataRoot, jobSplitBytes, snapshotEntries, snapshotBytes, initialVoters
     }
 
     /// Missing optional keys take their defaults, so a config file names only what it changes.
@@ -117,6 +122,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         jobSplitBytes = try c.decodeIfPresent(Int64.self, forKey: .jobSplitBytes) ?? defaults.jobSplitBytes
         snapshotEntries = try c.decodeIfPresent(Int64.self, forKey: .snapshotEntries) ?? defaults.snapshotEntries
         snapshotBytes = try c.decodeIfPresent(Int64.self, forKey: .snapshotBytes) ?? defaults.snapshotBytes
+        initialVoters = try c.decodeIfPresent([UInt64].self, forKey: .initialVoters)
     }
 
     public static func load(path: String) throws -> NodeConfig {
@@ -148,6 +154,11 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         guard (4_096...(1 << 40)).contains(jobSplitBytes) else { throw .invalid("jobSplitBytes must be 4 KiB to 1 TiB") }
         guard (10...100_000_000).contains(snapshotEntries) else { throw .invalid("snapshotEntries must be 10 to 100,000,000") }
         guard (4_096...(1 << 40)).contains(snapshotBytes) else { throw .invalid("snapshotBytes must be 4 KiB to 1 TiB") }
+        if let initialVoters {
+            guard !initialVoters.isEmpty, Set(initialVoters).isSubset(of: Set(members.map(\.id))) else {
+                throw .invalid("initialVoters must be a non-empty subset of the members' ids")
+            }
+        }
         let root: DataRoot
         do {
             root = try DataRoot(dataRoot ?? FileManager.default.currentDirectoryPath)

@@ -88,7 +88,8 @@ public final class NodeCore: Service, Sendable {
         try snapshotFiles.prepare()
         snapshotFiles.removeLeftovers()
         try recoverStore(store, persistent: persistent)
-        let voters = Set(config.peers.keys)
+        // Used only by a brand-new node: a log or snapshot carries the configuration after that.
+        let voters = Set((config.config.initialVoters ?? config.config.members.map(\.id)).map { NodeID($0) })
         let raftConfig = RaftConfig(
             id: config.id, electionTimeoutTicks: config.config.electionTicks,
             heartbeatIntervalTicks: config.config.heartbeatTicks, preVote: true, checkQuorum: true)

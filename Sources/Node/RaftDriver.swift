@@ -53,6 +53,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
         case read(linearizable: Bool, fail: @Sendable (DriverError) -> Void, body: ReadBody)
         case readAt(index: UInt64, fail: @Sendable (DriverError) -> Void, body: ReadBody)
         case transfer(NodeID)
+        case configurationChange(ConfigurationChange, onApplied: AppliedHandler, onFailed: FailedHandler)
         case snapshotTaken(SnapshotKeeper<Machine>.Taken)
         case stop
     }
@@ -128,6 +129,12 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     func deliver(_ messages: [Message]) { enqueue(.messages(messages)) }
     func unreachable(_ peer: NodeID) { enqueue(.unreachable(peer)) }
     func transferLeadership(to target: NodeID) { enqueue(.transfer(target)) }
+
+    /// Proposes a membership change; `onApplied` runs once its entry is applied (in force).
+    func changeConfiguration(_ change: ConfigurationChange, onApplied: @escaping AppliedHandler,
+                             onFailed: @escaping FailedHandler) {
+        enqueue(.configurationChange(change, onApplied: onApplied, onFailed: onFailed), orFail: { onFailed(.stopped) })
+    }
 
     func propose(_ data: [UInt8], onApplied: @escaping AppliedHandler, onFailed: @escaping FailedHandler) {
         enqueue(.propose(data, onApplied: onApplied, onFailed: onFailed), orFail: { onFailed(.stopped) })
@@ -228,6 +235,13 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
             raft.reportUnreachable(peer)
         case .transfer(let target):
             raft.transferLeadership(to: target)
+        case .configurationChange(let change, let onApplied, let onFailed):
+            do {
+                let index = try raft.proposeConfigurationChange(change)
+                pendingProposals[index.rawValue] = (currentTerm, onApplied, onFailed)
+            } catch {
+                onFailed(Self.driverError(error))
+            }
         case .snapshotTaken(let taken):
             do {
                 try snapshots?.finish(taken, raft: &raft, storage: storage, machine: machine)
@@ -386,7 +400,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
         condition.unlock()
         for input in leftovers {
             switch input {
-            case .propose(_, _, let onFailed): onFailed(error)
+            case .propose(_, _, let onFailed), .configurationChange(_, _, let onFailed): onFailed(error)
             case .read(_, let fail, _), .readAt(_, let fail, _): fail(error)
             default: break
             }
