@@ -102,7 +102,13 @@ final class SnapshotFetcher: Sendable {
                 return
             }
             do {
-                try download(index: index, term: term, from: leader)
+                let started = ContinuousClock.now
+                let bytes = try download(index: index, term: term, from: leader)
+                let seconds = max(started.duration(to: .now).seconds, 0.001)
+                logger.info("snapshot downloaded", metadata: [
+                    "snapshot": "\(name)", "bytes": "\(bytes)", "ms": "\(Int(seconds * 1000))",
+                    "MBps": "\(Int(Double(bytes) / seconds / 1_000_000))",
+                ])
                 finish(name, deliver: deliver)
                 return
             } catch {
@@ -126,11 +132,11 @@ final class SnapshotFetcher: Sendable {
             defer { state.latest = nil }
             return state.latest
         }
-        logger.info("snapshot downloaded", metadata: ["snapshot": "\(name)"])
         if let message { deliver([message]) }
     }
 
-    private func download(index: UInt64, term: UInt64, from leader: NodeID) throws {
+    /// Returns the snapshot's size.
+    private func download(index: UInt64, term: UInt64, from leader: NodeID) throws -> UInt64 {
         guard let api = apiAddresses[leader] else { throw SnapshotFileError("no API address for n\(leader.rawValue)") }
         let name = "\(index)-\(term)"
         let metaData = try get(api: api, path: "/v1/internal/snapshots/\(name)")
@@ -170,6 +176,7 @@ final class SnapshotFetcher: Sendable {
             throw error
         }
         try files.install(dataFile: part, meta: meta)
+        return meta.bytes
     }
 
     /// One signed GET, blocking this (dedicated) thread until the answer.

@@ -27,6 +27,8 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
     struct Written: Sendable {
         var meta: SnapshotFiles.Meta
         var path: String
+        /// Time to write and checksum it.
+        var milliseconds: Int
     }
     typealias Taken = Result<Written, SnapshotFileError>
 
@@ -60,13 +62,15 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
         let files = files
         let thread = Thread {
             let temporary = files.temporaryPath()
+            let started = ContinuousClock.now
             do {
                 let (index, term) = try writer(temporary)
                 let digest = try SnapshotFiles.digest(of: temporary)
                 // Voters are filled in on the driver thread, which knows the configuration.
                 let meta = SnapshotFiles.Meta(index: index, term: term, voters: [], learners: [], bytes: digest.bytes,
                                               sha256: digest.sha256)
-                deliver(.success(Written(meta: meta, path: temporary)))
+                let elapsed = started.duration(to: .now)
+                deliver(.success(Written(meta: meta, path: temporary, milliseconds: Int(elapsed.seconds * 1000))))
             } catch {
                 try? FileManager.default.removeItem(atPath: temporary)
                 deliver(.failure(SnapshotFileError("taking a snapshot failed: \(error)")))
@@ -103,7 +107,9 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
             try? FileManager.default.removeItem(atPath: temporaryPath)
             throw SnapshotFileError("installing snapshot \(meta.name): \(error)")
         }
-        logger.info("snapshot taken", metadata: ["index": "\(meta.index)", "bytes": "\(meta.bytes)"])
+        logger.info("snapshot taken", metadata: [
+            "index": "\(meta.index)", "bytes": "\(meta.bytes)", "ms": "\(written.milliseconds)",
+        ])
         try compact(raft: &raft, storage: storage, machine: machine)
         files.prune(keep: policy.keep)
     }
@@ -134,6 +140,7 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
     func install(_ snapshot: Snapshot, storage: any LogStorage, machine: Machine) throws(SnapshotFileError) {
         let metadata = snapshot.metadata
         let path = files.dataPath(index: metadata.index.rawValue, term: metadata.term.rawValue)
+        let started = ContinuousClock.now
         do {
             try machine.restore(from: path)
             try storage.applySnapshot(metadata)
@@ -145,7 +152,9 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
         }
         entriesSince = 0
         bytesSince = 0
-        logger.info("snapshot installed", metadata: ["index": "\(metadata.index.rawValue)"])
+        logger.info("snapshot installed", metadata: [
+            "index": "\(metadata.index.rawValue)", "ms": "\(Int(started.duration(to: .now).seconds * 1000))",
+        ])
     }
 
     // MARK: sending snapshots (leader)
