@@ -5,9 +5,12 @@ import Testing
 /// Both use the test-only `testDelayMs` parameter (each task first sleeps, cancellably) so the
 /// fault lands while tasks are running, whatever the machine's speed.
 extension ClusterTests {
+    /// Leases of 6 s (renewed every 2 s): long enough that a starved test machine does not
+    /// lose them (a lost lease is a failed attempt, and a job task has three), short enough
+    /// that the killed node's tasks come back soon.
     static var faultConfig: [String: Any] { [
-        "testTaskKinds": true, "executorSlots": 2, "leaseDurationMs": 2_000, "executorHeartbeatMs": 200,
-        "executorLivenessMs": 1_000,
+        "testTaskKinds": true, "executorSlots": 2, "leaseDurationMs": 6_000, "executorHeartbeatMs": 300,
+        "executorLivenessMs": 3_000,
     ] }
 
     @Test func aWordCountJobSurvivesKillingANodeThatRunsItsMapTasks() async throws {
