@@ -9,9 +9,11 @@ public enum AttemptOutcome: String, Sendable, Codable, CaseIterable {
     case deadlineExceeded = "deadline_exceeded"
     case cancelled
 
-    /// A `failTask` whose error starts with this text ends its attempt as `deadlineExceeded`:
-    /// the executor reports a passed dispatch deadline as a failure with this message. Decided
-    /// from the command's bytes only, so every replica agrees.
+    /// A `failTask` ends its attempt as `deadlineExceeded` when its error starts with this
+    /// text (the executor's own deadline report), or when it comes at least the task's
+    /// `dispatchDeadlineMs` after the attempt's `startTask` (both times are the executor's,
+    /// e.g. an HTTP timeout equal to the deadline). Decided from the commands and the
+    /// database only, so every replica agrees.
     public static let deadlineErrorPrefix = "dispatch deadline exceeded"
 }
 
@@ -60,10 +62,15 @@ extension StateStore {
         try db.run(QuerySQL.startAttempt, [.integer(nowMs), .text(taskID), .integer(fence)])
     }
 
-    /// Closes the attempt of the lease `fence`, if it is still open.
+    /// Closes the attempt of the lease `fence`, if it is still open. A `failed` one that ran
+    /// for the task's whole dispatch deadline is closed as `deadlineExceeded` (see there).
     func endAttempt(taskID: String, fence: Int64?, outcome: AttemptOutcome, error: String?, nowMs: Milliseconds) throws {
         guard recordsAttempts, let fence else { return }
-        try db.run(QuerySQL.endAttempt, [.integer(nowMs), .text(outcome.rawValue), .optional(error), .text(taskID), .integer(fence)])
+        if outcome == .failed {
+            try db.run(QuerySQL.failAttempt, [.integer(nowMs), .optional(error), .text(taskID), .integer(fence)])
+        } else {
+            try db.run(QuerySQL.endAttempt, [.integer(nowMs), .text(outcome.rawValue), .optional(error), .text(taskID), .integer(fence)])
+        }
     }
 
     /// The attempt outcome of a failure report or a lease expiry (`retryOrBury`'s outcome).
@@ -110,6 +117,13 @@ extension QuerySQL {
         "UPDATE attempts SET start_time_ms = ? WHERE task_id = ? AND fence = ? AND start_time_ms IS NULL"
     static let endAttempt =
         "UPDATE attempts SET end_time_ms = ?, outcome = ?, error = ? WHERE task_id = ? AND fence = ? AND outcome IS NULL"
+    static let failAttempt = """
+        UPDATE attempts SET end_time_ms = ?1, error = ?2,
+            outcome = CASE WHEN start_time_ms IS NOT NULL
+                AND ?1 - start_time_ms >= (SELECT dispatch_deadline_ms FROM tasks WHERE id = ?3)
+                THEN 'deadline_exceeded' ELSE 'failed' END
+        WHERE task_id = ?3 AND fence = ?4 AND outcome IS NULL
+        """
     static let attemptsOfTask = """
         SELECT attempt, executor, node, fence, dispatch_time_ms, start_time_ms, end_time_ms, outcome, error
         FROM attempts WHERE task_id = ? ORDER BY attempt

@@ -157,6 +157,16 @@ extension ClusterTests {
         let stale = try await HTTP.send("GET", "http://\(cluster.api(follower))/v1/queues/flaky/tasks/\(id)/attempts?consistency=stale")
         #expect(stale.status == 200)
         #expect(try await HTTP.send("GET", "http://\(cluster.api(leader))/v1/queues/other/tasks/\(id)/attempts").status == 404)
+
+        // A target slower than the dispatch deadline: each attempt ends deadline_exceeded.
+        let slow = try await TaskClient.create(1, in: ["flaky"], cluster: cluster) { _ in
+            ["kind": "http", "dispatchDeadlineMs": 300, "payload": ["url": "\(sink.url)/slow/1"]]
+        }
+        let slowID = try #require(slow.first?.id)
+        let slowDead = try await TaskClient.waitUntilSettled(2, in: ["flaky"], state: "dead", cluster: cluster, seconds: 30)
+        #expect(slowDead.contains { $0["id"] as? String == slowID })
+        let slowAttempts = try await Self.attempts(cluster, leader, "flaky", slowID)
+        #expect(slowAttempts.map { $0["outcome"] as? String } == ["deadline_exceeded", "deadline_exceeded"], "\(slowAttempts)")
     }
 
     static func attempts(_ cluster: LocalCluster, _ node: Int, _ queue: String, _ id: String) async throws -> [[String: Any]] {
@@ -167,7 +177,7 @@ extension ClusterTests {
 }
 
 /// An HTTP target whose `/flaky/…` paths answer 500 the first time and 200 afterwards;
-/// `/fail/…` always 500; anything else 200. A Python `http.server` on a free loopback port,
+/// `/fail/…` always 500; `/slow/…` answers 200 after 2 s; anything else 200. A Python `http.server` on a free loopback port,
 /// killed when the value is released.
 final class FlakySink: @unchecked Sendable {
     // @unchecked: `process` and `root` are set in init and only read afterwards.
@@ -176,7 +186,7 @@ final class FlakySink: @unchecked Sendable {
     private let process: Process
 
     static let script = #"""
-    import sys, threading
+    import sys, threading, time
     from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
     seen, lock = set(), threading.Lock()
     class Handler(BaseHTTPRequestHandler):
@@ -184,6 +194,8 @@ final class FlakySink: @unchecked Sendable {
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
+            if self.path.startswith("/slow"):
+                time.sleep(2)
             with lock:
                 first = self.path not in seen
                 seen.add(self.path)

@@ -71,6 +71,27 @@ import Testing
         }
     }
 
+    /// A failure reported a whole dispatch deadline after the start (e.g. the target's own
+    /// timeout equal to the deadline) is the deadline, one a millisecond sooner is not.
+    @Test(arguments: [(Int64(0), AttemptOutcome.deadlineExceeded), (-1, .failed), (5, .deadlineExceeded)])
+    func aFailureAtTheDeadlineIsDeadlineExceeded(offsetMs: Int64, expected: AttemptOutcome) throws {
+        try withStore { s in
+            try s.apply(.createQueue(queueSpec(retry: RetryConfig(minBackoffMs: 0, maxBackoffMs: 0))))
+            try s.apply(.registerExecutor(executorID: "e1", node: "n1", slots: 4, nowMs: t0))
+            var spec = taskSpec("t")
+            spec.dispatchDeadlineMs = 1_000
+            try s.apply(.createTask(spec))
+            let fence = try assign(s)
+            #expect(try s.apply(.startTask(taskID: "t", fence: fence, nowMs: t0 + 10)) == .ok)
+            let end = t0 + 10 + 1_000 + offsetMs
+            _ = try s.apply(.failTask(taskID: "t", fence: fence, error: "HTTP timeout after 1000 ms", nowMs: end))
+            let attempt = try #require(try s.store.attempts(taskID: "t").first)
+            #expect(attempt.outcome == expected)
+            #expect(attempt.error == "HTTP timeout after 1000 ms")
+            #expect(attempt.endTimeMs == end)
+        }
+    }
+
     @Test func retriesAddAttemptsWithTheirOwnFencesAndAStaleReportChangesNothing() throws {
         try withStore { s in
             try setUp(s)

@@ -25,6 +25,7 @@ import Testing
         ("start attempt", QuerySQL.startAttempt, [.integer(t0), .text("t"), .integer(1)]),
         ("end attempt", QuerySQL.endAttempt, [.integer(t0), .text("failed"), .null, .text("t"), .integer(1)]),
         ("attempts of task", QuerySQL.attemptsOfTask, [.text("t")]),
+        ("fail attempt", QuerySQL.failAttempt, [.integer(t0), .null, .text("t"), .integer(1)]),
     ]
 
     @Test(arguments: queries.map(\.name))
