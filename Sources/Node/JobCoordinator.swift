@@ -87,7 +87,13 @@ final class JobCoordinator: @unchecked Sendable {
         for stage in base.stages {
             let missing = try (0..<base.count(of: stage)).filter { try store.task(JobTasks.id(job, stage, $0)) == nil }
             guard !missing.isEmpty else { continue }
-            return try tasks(job, stage: stage, indices: missing, base: base, store: store, nowMs: nowMs).map(Command.createTask)
+            let created = try tasks(job, stage: stage, indices: missing, base: base, store: store, nowMs: nowMs)
+            guard created.count == missing.count else {
+                tempDirs[job] = base.tempDir
+                return [.finishJob(jobID: job, failed: true, error: "cannot derive the \(stage.rawValue) tasks from the previous stage",
+                                   nowMs: nowMs)]
+            }
+            return created.map(Command.createTask)
         }
         tempDirs[job] = base.tempDir
         return [.finishJob(jobID: job, failed: false, error: nil, nowMs: nowMs)]
@@ -102,7 +108,8 @@ final class JobCoordinator: @unchecked Sendable {
     }
 
     /// The tasks `indices` of `stage`. A per-split task copies the previous per-split stage's
-    /// task of the same index (its split), so the plan's splits need not be stored twice.
+    /// task of the same index (its split), so the plan's splits need not be stored twice; one
+    /// whose previous task is unreadable is left out (the caller fails the job).
     private func tasks(_ job: String, stage: JobStage, indices: [Int], base: JobTaskPayload, store: StateStore,
                        nowMs: Milliseconds) throws -> [TaskSpec] {
         guard stage.perSplit else {

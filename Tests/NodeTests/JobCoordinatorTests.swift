@@ -139,4 +139,24 @@ import Testing
         guard case .createTask(let spec) = command, let payload = try? JobTaskPayload.decode(spec.payload) else { return -1 }
         return payload.index
     }
+
+    /// A later stage that cannot be derived (a previous task's payload is unreadable) fails the
+    /// job instead of leaving it RUNNING forever.
+    @Test mutating func anUnreadablePreviousStageFailsTheJob() throws {
+        let store = try StateStore(path: ":memory:")
+        try apply(store, .createQueue(QueueSpec(name: JobTasks.queue, retryConfig: RetryConfig(maxAttempts: 1), nowMs: t0)))
+        try apply(store, .registerExecutor(executorID: "n1", node: "n1", slots: 4, nowMs: t0))
+        var tasks = JobTasks.first(job: job, base: cleanPayload(), splits: [InputSplit(path: "/data/in", start: 0, end: 10)], nowMs: t0)
+        tasks.append(TaskSpec(id: JobTasks.id(job, .stats, 1), queue: JobTasks.queue, jobID: job, kind: "preprocess",
+                              payload: Data("not json".utf8), scheduleTimeMs: 0, nowMs: t0))
+        try apply(store, .createJob(JobSpec(id: job, template: "csv-clean", tasks: tasks, nowMs: t0)))
+        let coordinator = try coordinator()
+        for i in 0..<2 { try finish(store, JobTasks.id(job, .stats, i), ok: true) }
+        let decision = try coordinator.decide(job, store: store, nowMs: t0 + 2)
+        guard case .finishJob(_, let failed, let error, _)? = decision.first, decision.count == 1 else {
+            Issue.record("expected one finishJob, got \(decision)")
+            return
+        }
+        #expect(failed && error?.contains("map tasks") == true, "\(error ?? "nil")")
+    }
 }
