@@ -34,16 +34,28 @@ struct NIOHTTPCaller: HTTPCaller {
         } catch {
             throw .transport("unusable address \(request.target.address)")
         }
+        let head = Self.head(request, node: node)
+        return try await Self.exchange(
+            group: group, head: head, body: request.body, limit: maxBodyPrefix,
+            timeout: .milliseconds(max(request.timeoutMs, 1)), connectTimeout: connectTimeout, target: "\(address)"
+        ) { $0.connect(to: address) }
+    }
+
+    /// One HTTP/1.1 exchange on a fresh connection made by `connect`: writes `head` and `body`,
+    /// collects the status and at most `limit` body bytes; the connection is closed however it
+    /// ends. Shared by task targets (a checked address) and the node's own calls to its peers.
+    static func exchange(
+        group: any EventLoopGroup, head: HTTPRequestHead, body: Data, limit: Int, timeout: TimeAmount,
+        connectTimeout: TimeAmount, target: String,
+        connect: (ClientBootstrap) -> EventLoopFuture<any Channel>
+    ) async throws(HTTPCallError) -> OutboundHTTPResponse {
         let loop = group.next()
         let result = ExchangeResult(promise: loop.makePromise())
-        let timeout = TimeAmount.milliseconds(max(request.timeoutMs, 1))
         let timer = loop.scheduleTask(in: timeout) { result.finish(.failure(.timeout)) }
         result.promise.futureResult.whenComplete { _ in timer.cancel() }
-        let head = Self.head(request, node: node)
-        let body = request.body
-        let limit = maxBodyPrefix
-        let connect = ClientBootstrap(group: loop)
+        let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(min(connectTimeout, timeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
@@ -51,14 +63,13 @@ struct NIOHTTPCaller: HTTPCaller {
                         ExchangeHandler(head: head, body: body, limit: limit, result: result))
                 }
             }
-            .connect(to: address)
-        connect.whenComplete { outcome in
+        connect(bootstrap).whenComplete { outcome in
             switch outcome {
             case .success(let channel):
                 // Closed after every exchange, however it ended (answer, timeout, cancel).
                 result.promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
             case .failure(let error):
-                result.finish(.failure(.transport("connect to \(address) failed: \(error)")))
+                result.finish(.failure(.transport("connect to \(target) failed: \(error)")))
             }
         }
         do {

@@ -6,6 +6,11 @@ import Store
 
 /// The leader's scheduler and this node's executor, plugged into the driver loop.
 ///
+/// The leader plans on every tick (time-driven work: tasks falling due, lease expiry, cron)
+/// AND right after every apply batch (event-driven: a create or a report that just applied
+/// may have queued a task or freed a slot), so a freed slot is refilled within the same
+/// driver turn instead of waiting up to a tick.
+///
 /// Thread-safety: every stored `var` is touched only on the driver thread (the hooks and the
 /// proposal handlers the driver calls there), which is what makes `@unchecked Sendable` safe.
 final class NodeScheduling: @unchecked Sendable {
@@ -14,7 +19,7 @@ final class NodeScheduling: @unchecked Sendable {
     let executorID: String
     /// Moves jobs between stages while leader (every `ticksPerJobs` plans).
     let jobs: JobCoordinator?
-    /// Plan once every this many driver ticks (about every 20 ms).
+    /// Plan once every this many driver ticks (about every 10 ms), besides after every apply.
     let ticksPerPlan: Int
     private let logger: Logger
 
@@ -26,14 +31,18 @@ final class NodeScheduling: @unchecked Sendable {
     /// earlier leader committed (our own first entry of the term sits at or below it).
     private var readyIndex: UInt64 = 0
     private var tickCount = 0
+    /// The driver's propose-now, kept from `onTick` while leader so `afterApply` (also on the
+    /// driver thread) can propose what it plans. Nil while not leading. (It holds the driver:
+    /// a cycle through the driver's hooks, which live as long as the node anyway.)
+    private var proposeNow: DriverHooks<StoreMachine>.ProposeNow?
 
-    init(schedulerConfig: SchedulerConfig, executor: ExecutorService?, executorID: String, tickMs: Int, logger: Logger,
+    init(schedulerConfig: SchedulerConfig = SchedulerConfig(), executor: ExecutorService?, executorID: String, tickMs: Int, logger: Logger,
          jobs: JobCoordinator? = nil) {
         self.schedulerConfig = schedulerConfig
         self.jobs = jobs
         self.executor = executor
         self.executorID = executorID
-        self.ticksPerPlan = max(1, 20 / max(tickMs, 1))
+        self.ticksPerPlan = max(1, 10 / max(tickMs, 1))
         self.logger = logger
     }
 
@@ -43,15 +52,20 @@ final class NodeScheduling: @unchecked Sendable {
     }
 
     func afterApply(_ store: StateStore) {
-        guard let executor else { return }
-        do {
-            executor.applied(try ExecutorView(store: store, executorID: executorID))
-        } catch {
-            logger.error("executor view failed", metadata: ["error": "\(error)"])
+        if let executor {
+            do {
+                executor.applied(try ExecutorView(store: store, executorID: executorID))
+            } catch {
+                logger.error("executor view failed", metadata: ["error": "\(error)"])
+            }
         }
+        // Only once this reign's scheduler exists: it is created by a tick that found the whole
+        // committed log of earlier leaders applied. Later entries not yet applied are this
+        // reign's own proposals, which the in-flight sets already account for.
+        if scheduler != nil, let proposeNow { plan(store, propose: proposeNow) }
     }
 
-    func onTick(_ store: StateStore, status: RaftStatus, propose: DriverHooks<StoreMachine>.ProposeNow) {
+    func onTick(_ store: StateStore, status: RaftStatus, propose: @escaping DriverHooks<StoreMachine>.ProposeNow) {
         guard status.role == .leader else {
             if leaderTerm != nil { dropScheduler() }
             return
@@ -65,6 +79,13 @@ final class NodeScheduling: @unchecked Sendable {
         guard store.appliedIndex >= readyIndex, store.appliedIndex >= status.commit.rawValue else { return }
         tickCount &+= 1
         guard tickCount % ticksPerPlan == 0 else { return }
+        proposeNow = propose
+        plan(store, propose: propose)
+        if tickCount % (ticksPerPlan * 10) == 0 { coordinateJobs(store, propose: propose) }
+    }
+
+    /// One scheduler step: plan and propose, on the driver thread.
+    private func plan(_ store: StateStore, propose: DriverHooks<StoreMachine>.ProposeNow) {
         var core = scheduler ?? SchedulerCore(config: schedulerConfig)
         let commands: [Command]
         do {
@@ -76,7 +97,6 @@ final class NodeScheduling: @unchecked Sendable {
         }
         scheduler = core
         let reign = generation
-        if tickCount % (ticksPerPlan * 5) == 0 { coordinateJobs(store, propose: propose) }
         for command in commands {
             propose(command.encoded(), { [self] _, _, _ in
                 if generation == reign { scheduler?.noteApplied(command) }
@@ -96,6 +116,7 @@ final class NodeScheduling: @unchecked Sendable {
     private func dropScheduler() {
         jobs?.reset()
         scheduler = nil
+        proposeNow = nil
         leaderTerm = nil
         generation &+= 1
     }

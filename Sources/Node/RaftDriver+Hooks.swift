@@ -16,11 +16,13 @@ struct DriverHooks<Machine: ReplicatedStateMachine>: Sendable {
     /// After each batch of committed entries has been applied.
     var afterApply: @Sendable (Machine) -> Void
     /// Once per loop turn in which ticks fell due, before that turn's effects are drained,
-    /// with the core's current status.
-    var onTick: @Sendable (Machine, RaftStatus, ProposeNow) -> Void
+    /// with the core's current status. The hook may keep `ProposeNow` and call it again later,
+    /// but ONLY on the driver thread (from `afterApply`, say): proposing between two effect
+    /// batches is fine for the core, which persists whatever it appended in its next batch.
+    var onTick: @Sendable (Machine, RaftStatus, @escaping ProposeNow) -> Void
 
     init(afterApply: @escaping @Sendable (Machine) -> Void = { _ in },
-         onTick: @escaping @Sendable (Machine, RaftStatus, ProposeNow) -> Void = { _, _, _ in }) {
+         onTick: @escaping @Sendable (Machine, RaftStatus, @escaping ProposeNow) -> Void = { _, _, _ in }) {
         self.afterApply = afterApply
         self.onTick = onTick
     }

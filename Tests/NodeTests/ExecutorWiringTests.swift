@@ -1,7 +1,9 @@
 @testable import Executor
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
+@testable import Raft
 import Store
 import Testing
 @testable import Node
@@ -49,6 +51,25 @@ import Testing
         #expect(Self.commands.allSatisfy(CommandBatch.isExecutorCommand))
         #expect(!CommandBatch.isExecutorCommand(.expireLeases(nowMs: 1, limit: 10)))
         #expect(!CommandBatch.isExecutorCommand(.assignTask(taskID: "t", executorID: "n1", leaseUntilMs: 9, nowMs: 1)))
+    }
+
+    @Test(arguments: [("127.0.0.1:8080", "127.0.0.1", 8080), ("node-2.local:1", "node-2.local", 1), ("[::1]:9000", "::1", 9000)])
+    func leaderAddressesSplitIntoHostAndPort(_ address: String, _ host: String, _ port: Int) throws {
+        let split = try #require(CommandForwarding.hostAndPort(address))
+        #expect(split.0 == host && split.1 == port)
+    }
+
+    @Test(arguments: ["no-port", "host:", "host:0", "host:70000", ":80", "host:http"])
+    func unusableLeaderAddressesAreRefused(_ address: String) {
+        #expect(CommandForwarding.hostAndPort(address) == nil)
+    }
+
+    @Test func aForwardedBatchCarriesTheSignatureOfItsBody() {
+        let body = CommandBatch.encode(Self.commands.map { $0.encoded() })
+        let head = CommandForwarding.head(host: "127.0.0.1:1", body: body, secret: Self.secret)
+        #expect(head.method.rawValue == "POST" && head.uri == "/v1/internal/commands")
+        #expect(head.headers["Content-Length"].first == String(body.count))
+        #expect(CommandBatch.verify(body, signature: head.headers[CommandBatch.signatureHeader].first, secret: Self.secret))
     }
 
     // MARK: the HTTP caller
@@ -116,5 +137,99 @@ import Testing
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+}
+
+/// `NodeScheduling` on a real store, with the driver played by the test: proposals are
+/// collected, then applied at increasing indexes with their handlers called, as the driver does.
+@Suite struct EventDrivenSchedulingTests {
+    /// Used on the test's thread only, as the real driver is on its own.
+    final class FakeDriver {
+        typealias Pending = (data: [UInt8], onApplied: RaftDriver<StoreMachine>.AppliedHandler)
+        let machine: StoreMachine
+        var proposals: [Pending] = []
+        var index: UInt64 = 0
+
+        init() throws { machine = StoreMachine(store: try StateStore(path: ":memory:")) }
+
+        var propose: DriverHooks<StoreMachine>.ProposeNow {
+            { data, onApplied, _ in self.proposals.append((data, onApplied)) }
+        }
+
+        /// Applies one command (the test's or a proposal) and runs the after-apply hook.
+        @discardableResult
+        func apply(_ data: [UInt8], scheduling: NodeScheduling?, onApplied: RaftDriver<StoreMachine>.AppliedHandler? = nil) throws -> ApplyOutcome {
+            index += 1
+            let at = index
+            let outcome = try machine.store.apply(index: at, term: 1, data: data).outcome
+            onApplied?(machine, at, outcome)
+            scheduling?.afterApply(machine.store)
+            return outcome
+        }
+
+        func take() -> [Pending] {
+            defer { proposals = [] }
+            return proposals
+        }
+
+        func status(_ role: Role) -> RaftStatus {
+            let last = LogIndex(index)
+            return RaftStatus(id: NodeID(1), role: role, leader: role == .leader ? NodeID(1) : nil, term: Term(1), vote: NodeID(1),
+                              commit: last, applied: last, lastIndex: last, configuration: Configuration(voters: [NodeID(1)]),
+                              matchIndex: [:])
+        }
+    }
+
+    /// One queue, one executor with ONE slot, two tasks due now.
+    func setUp() throws -> (FakeDriver, NodeScheduling) {
+        let driver = try FakeDriver()
+        let now = HTTPSupport.nowMs()
+        for command: Command in [
+            .createQueue(QueueSpec(name: "q", nowMs: now)),
+            .registerExecutor(executorID: "n1", node: "n1", slots: 1, nowMs: now),
+            .createTask(TaskSpec(id: "a", queue: "q", kind: "sleep", scheduleTimeMs: 0, nowMs: now)),
+            .createTask(TaskSpec(id: "b", queue: "q", kind: "sleep", scheduleTimeMs: 0, nowMs: now)),
+        ] {
+            try driver.apply(command.encoded(), scheduling: nil)
+        }
+        let scheduling = NodeScheduling(executor: nil, executorID: "n1", tickMs: 10,
+                                        logger: Logger(label: "test"))
+        return (driver, scheduling)
+    }
+
+    static func assigned(_ pending: [FakeDriver.Pending]) -> [String] {
+        pending.compactMap { try? Command.decode($0.data, index: 0) }.compactMap { command -> String? in
+            if case .assignTask(let id, _, _, _) = command { return id }
+            return nil
+        }
+    }
+
+    @Test func aSlotFreedByAnAppliedReportIsRefilledWithoutATick() throws {
+        let (driver, scheduling) = try setUp()
+        scheduling.onTick(driver.machine.store, status: driver.status(.leader), propose: driver.propose)
+        let first = driver.take()
+        #expect(Self.assigned(first) == ["a"], "one slot: one assignment")
+        var fence: UInt64 = 0
+        for pending in first {
+            if case .assigned(let granted) = try driver.apply(pending.data, scheduling: scheduling, onApplied: pending.onApplied) {
+                fence = granted
+            }
+        }
+        #expect(driver.take().isEmpty, "the only slot is taken")
+        try driver.apply(Command.completeTask(taskID: "a", fence: fence, result: Data(), counters: [:], nowMs: HTTPSupport.nowMs()).encoded(),
+                         scheduling: scheduling)
+        #expect(Self.assigned(driver.take()) == ["b"], "planned right after the apply that freed the slot")
+    }
+
+    @Test func aNodeThatIsNotLeaderPlansNothingAfterApply() throws {
+        let (driver, scheduling) = try setUp()
+        scheduling.onTick(driver.machine.store, status: driver.status(.leader), propose: driver.propose)
+        let first = driver.take()
+        #expect(Self.assigned(first) == ["a"])
+        scheduling.onTick(driver.machine.store, status: driver.status(.follower), propose: driver.propose)
+        for pending in first { try driver.apply(pending.data, scheduling: scheduling, onApplied: pending.onApplied) }
+        try driver.apply(Command.createTask(TaskSpec(id: "c", queue: "q", kind: "sleep", scheduleTimeMs: 0,
+                                                     nowMs: HTTPSupport.nowMs())).encoded(), scheduling: scheduling)
+        #expect(driver.take().isEmpty, "a former leader's scheduler is gone")
     }
 }
