@@ -34,10 +34,12 @@ public enum JobChecks {
                 continue
             }
             if let baseline = baselineCounters {
-                let mine = job.counters.filter { comparable($0.key) }
-                let base = baseline.filter { comparable($0.key) }
-                if mine != base {
-                    let names = Set(mine.keys).union(base.keys).filter { mine[$0] != base[$0] }.sorted()
+                // An absent counter is 0 (a stage may not report a zero).
+                let names = Set(job.counters.keys).union(baseline.keys).filter(comparable)
+                    .filter { job.counters[$0, default: 0] != baseline[$0, default: 0] }.sorted()
+                let mine = job.counters
+                let base = baseline
+                if !names.isEmpty {
                     result.wrong[job.id] = "counters differ from a fault-free run: "
                         + names.map { "\($0) \(mine[$0] ?? 0) vs \(base[$0] ?? 0)" }.joined(separator: ", ")
                 }

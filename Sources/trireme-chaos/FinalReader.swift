@@ -30,7 +30,13 @@ struct FinalReader: Sendable {
                     }
                     snapshots.append(snap)
                 }
-                return FinalState(tasks: snapshots, queueStats: stats, jobs: jobs.map(jobSnapshot))
+                // The list leaves counters out; each job's own GET has them.
+                var full: [JobBody] = []
+                for job in jobs {
+                    let reply = try await http.insist("GET", servers: servers, path: "/v1/jobs/\(job.id)", deadline: deadline + .seconds(60))
+                    full.append(try http.decode(JobBody.self, reply, what: "job \(job.id)"))
+                }
+                return FinalState(tasks: snapshots, queueStats: stats, jobs: full.map(jobSnapshot))
             }
             try await Task.sleep(for: .seconds(1))
         }
