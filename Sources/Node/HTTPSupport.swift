@@ -42,20 +42,13 @@ enum HTTPSupport {
         }
         let bytes = Array(buffer.readableBytesView)
         try checkShape(bytes)
-        let object: Any
+        // One parse: the wrapper checks the field names on the same decoder before `T` decodes.
+        let decoder = JSONDecoder()
+        decoder.userInfo[StrictObject<T>.fieldsKey] = fields
         do {
-            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
-        } catch {
-            throw APIError(.invalidArgument, "request body is not valid JSON")
-        }
-        guard let dictionary = object as? [String: Any] else {
-            throw APIError(.invalidArgument, "request body must be a JSON object")
-        }
-        if let unknown = dictionary.keys.sorted().first(where: { !fields.contains($0) }) {
-            throw APIError(.invalidArgument, "unknown field \"\(unknown)\"", field: unknown)
-        }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
+            return try decoder.decode(StrictObject<T>.self, from: Data(bytes)).value
+        } catch let error as UnknownField {
+            throw APIError(.invalidArgument, "unknown field \"\(error.name)\"", field: error.name)
         } catch let error as DecodingError {
             throw describe(error)
         } catch {
@@ -93,12 +86,16 @@ enum HTTPSupport {
             codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
         }
         switch error {
+        case .typeMismatch(_, let context) where context.codingPath.isEmpty:
+            return APIError(.invalidArgument, "request body must be a JSON object")
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
             let field = path(context.codingPath)
             return APIError(.invalidArgument, "field \"\(field)\" has the wrong type or is out of range", field: field)
         case .keyNotFound(let key, let context):
             let field = path(context.codingPath + [key])
             return APIError(.invalidArgument, "missing required field \"\(field)\"", field: field)
+        case .dataCorrupted(let context) where context.codingPath.isEmpty && context.underlyingError != nil:
+            return APIError(.invalidArgument, "request body is not valid JSON")
         case .dataCorrupted(let context):
             let field = path(context.codingPath)
             return APIError(.invalidArgument, "field \"\(field)\" is invalid", field: field.isEmpty ? nil : field)
@@ -141,3 +138,34 @@ extension HTTPField.Name {
     }
 }
 
+
+/// Decodes `T` from a JSON object whose keys must all be in the decoder's
+/// `userInfo[fieldsKey]` set: strict request bodies in one parse.
+struct StrictObject<T: Decodable>: Decodable {
+    static var fieldsKey: CodingUserInfoKey {
+        guard let key = CodingUserInfoKey(rawValue: "trireme.allowedFields") else { preconditionFailure("invalid userInfo key") }
+        return key
+    }
+
+    let value: T
+
+    init(from decoder: any Decoder) throws {
+        let object = try decoder.container(keyedBy: AnyKey.self)
+        if let fields = decoder.userInfo[Self.fieldsKey] as? Set<String>,
+           let unknown = object.allKeys.map(\.stringValue).sorted().first(where: { !fields.contains($0) }) {
+            throw UnknownField(name: unknown)
+        }
+        value = try T(from: decoder)
+    }
+}
+
+struct UnknownField: Error {
+    let name: String
+}
+
+struct AnyKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
