@@ -16,6 +16,8 @@ struct RunCommand: AsyncParsableCommand {
     var clients: Int = 6
     @Option(help: "WordCount jobs submitted during the run (plus one fault-free baseline before it).")
     var jobs: Int = 0
+    @Option(help: "Seconds per register (a new register queue per window keeps each linearizability check small).")
+    var registerWindow: Int = 60
     @Option(help: "Port of the delivery sink on 127.0.0.1.")
     var sinkPort: Int
     @Option(help: "Directory for record.json.")
@@ -37,8 +39,8 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var inputs: CheckInputs
 
     func validate() throws {
-        guard duration > 0, (1...64).contains(clients), jobs >= 0, (1...65_535).contains(sinkPort) else {
-            throw ValidationError("need --duration > 0, 1 ≤ --clients ≤ 64, --jobs ≥ 0, a valid --sink-port")
+        guard duration > 0, (1...64).contains(clients), jobs >= 0, (1...65_535).contains(sinkPort), registerWindow > 0 else {
+            throw ValidationError("need --duration > 0, 1 ≤ --clients ≤ 64, --jobs ≥ 0, --register-window > 0, a valid --sink-port")
         }
         guard !serverList.isEmpty else { throw ValidationError("--servers is empty") }
     }
@@ -55,7 +57,8 @@ struct RunCommand: AsyncParsableCommand {
         let runID = "r\(nowNs() / 1_000_000)"
         let outDir = "out/chaos/\(runID)"
         let setup = Setup(servers: serverList, http: http, deadline: setupDeadline)
-        let initial = try await setup.queues(taskQueue: "chaos", registerQueue: "chaos-reg")
+        let registers = (0..<((duration + registerWindow - 1) / registerWindow)).map { "chaos-reg-\($0)" }
+        let initial = try await setup.queues(taskQueue: "chaos", registerQueues: registers)
         let parameters: @Sendable (String) -> [String: JSONValue] = { name in
             ["inputFile": .string(input), "output": .string("\(outDir)/\(name)/counts"), "numShards": .number(3),
              "tempLocation": .string("\(outDir)/tmp")]
@@ -68,7 +71,8 @@ struct RunCommand: AsyncParsableCommand {
             throw ChaosError.setup("cannot create \(readyFile)")
         }
         print("workload: \(clients) clients, \(jobs) jobs, \(duration) s against \(servers)")
-        let workload = Workload(servers: serverList, http: http, taskQueue: "chaos", registerQueue: "chaos-reg",
+        let workload = Workload(servers: serverList, http: http, taskQueue: "chaos", registerQueues: registers,
+                                registerWindow: .seconds(registerWindow),
                                 sinkPort: sinkPort, clients: clients, jobs: jobs,
                                 jobParameters: { parameters("job-\($0)") }, runID: runID)
         let start = nowNs()
@@ -82,7 +86,7 @@ struct RunCommand: AsyncParsableCommand {
         let final = try await reader.read(queue: "chaos", excludingJobs: [], settle: .seconds(settle),
                                           historyOf: { $0.attempts > 1 || deliveredTwice.contains($0.id) })
         let history = History(operations: operations, deliveries: sink.deliveries,
-                              initialRegisters: ["chaos-reg": initial], startNs: start, endNs: end)
+                              initialRegisters: initial, startNs: start, endNs: end)
         let record = RunRecord(history: history, final: final, baselineCounters: baseline)
         try save(record)
         try inputs.report(record)

@@ -8,20 +8,25 @@ struct Setup: Sendable {
     let http: ChaosHTTP
     let deadline: ContinuousClock.Instant
 
-    /// Creates both queues (an existing one is fine) and returns the register's initial value.
-    func queues(taskQueue: String, registerQueue: String) async throws -> Int64 {
+    /// Creates the task queue and the register queues (an existing one is fine) and returns
+    /// each register's initial value.
+    func queues(taskQueue: String, registerQueues: [String]) async throws -> [String: Int64] {
         let tasks = QueueRequest(name: taskQueue, rateLimits: RateLimitsBody(maxDispatchesPerSecond: 500, maxBurstSize: 100),
                                  retryConfig: RetryConfigBody(maxAttempts: 1_000, minBackoffMs: 100, maxBackoffMs: 1_000))
-        let register = QueueRequest(name: registerQueue, tombstoneWindowMs: 1)
-        for queue in [tasks, register] {
+        let registers = registerQueues.map { QueueRequest(name: $0, tombstoneWindowMs: 1) }
+        for queue in [tasks] + registers {
             let reply = try await http.insist("POST", servers: servers, path: "/v1/queues",
                                               body: try JSONEncoder().encode(queue), deadline: deadline)
             guard (200..<300).contains(reply.status) || reply.status == 409 else {
                 throw ChaosError.setup("create queue: HTTP \(reply.status) \(String(decoding: reply.body.prefix(300), as: UTF8.self))")
             }
         }
-        let reply = try await http.insist("GET", servers: servers, path: "/v1/queues/\(registerQueue)", deadline: deadline)
-        return try http.decode(QueueBody.self, reply, what: "register queue").tombstoneWindowMs
+        var initial: [String: Int64] = [:]
+        for name in registerQueues {
+            let reply = try await http.insist("GET", servers: servers, path: "/v1/queues/\(name)", deadline: deadline)
+            initial[name] = try http.decode(QueueBody.self, reply, what: "register queue").tombstoneWindowMs
+        }
+        return initial
     }
 
     /// Runs one job to DONE and returns its counters.

@@ -8,12 +8,16 @@ import Foundation
 ///   is retried with the same key (each try recorded), as a real client would;
 /// - write a unique value into the register (the register queue's `tombstoneWindowMs`, by PATCH);
 /// - read the register (GET, linearizable by default).
+/// The register changes every `registerWindow` (a new queue per window, all made in setup):
+/// registers are independent, so each is checked on its own, which keeps the linearizability
+/// search small however long the run (Jepsen's independent keys).
 /// A poller records which node leads every 250 ms; a job process submits WordCount jobs.
 struct Workload: Sendable {
     let servers: [String]
     let http: ChaosHTTP
     let taskQueue: String
-    let registerQueue: String
+    let registerQueues: [String]
+    let registerWindow: Duration
     let sinkPort: Int
     let clients: Int
     let jobs: Int
@@ -23,10 +27,11 @@ struct Workload: Sendable {
     static let registerKey = "tombstoneWindowMs"
 
     func run(for duration: Duration) async -> [ClientOp] {
-        let deadline = ContinuousClock.now + duration
+        let started = ContinuousClock.now
+        let deadline = started + duration
         return await withTaskGroup(of: [ClientOp].self) { group in
             for p in 0..<clients {
-                group.addTask { await self.client(p, until: deadline) }
+                group.addTask { await self.client(p, started: started, until: deadline) }
             }
             group.addTask { await self.pollLeader(process: 1_000, until: deadline) }
             if jobs > 0 {
@@ -55,11 +60,13 @@ struct Workload: Sendable {
         return (op, try? reply.get())
     }
 
-    func client(_ p: Int, until deadline: ContinuousClock.Instant) async -> [ClientOp] {
+    func client(_ p: Int, started: ContinuousClock.Instant, until deadline: ContinuousClock.Instant) async -> [ClientOp] {
         var ops: [ClientOp] = []
         var n = 0
         while ContinuousClock.now < deadline {
             n += 1
+            let window = Int((ContinuousClock.now - started) / registerWindow)
+            let registerQueue = registerQueues[min(max(window, 0), registerQueues.count - 1)]
             let dice = Int.random(in: 0..<10)
             if dice < 6 {
                 ops += await createTask(p, key: "\(runID)-p\(p)-\(n)")

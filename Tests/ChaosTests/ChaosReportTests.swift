@@ -33,4 +33,17 @@ import Testing
         #expect(done.violations == 0)
         #expect(done.table().contains("verdict: PASS"))
     }
+
+    @Test func staleRegisterReadFailsTheRun() {
+        let ops = [
+            ClientOp(process: 1, kind: .writeRegister, key: "reg-0", value: 7, outcome: .ok, invokeNs: 0, completeNs: 10),
+            ClientOp(process: 2, kind: .readRegister, key: "reg-0", value: 1, outcome: .ok, invokeNs: 20, completeNs: 30),
+            ClientOp(process: 2, kind: .readRegister, key: "reg-1", value: 1, outcome: .ok, invokeNs: 20, completeNs: 30),
+        ]
+        let report = ChaosReport(history: History(operations: ops, initialRegisters: ["reg-0": 1, "reg-1": 1]), faults: [],
+                                 final: FinalState(tasks: []), reference: [:], baselineCounters: nil)
+        #expect(report.violations == 1)
+        #expect(report.rows.contains { $0.check.hasPrefix("registers linearizable") && $0.passed == false && $0.value.hasPrefix("1 of 2") })
+        #expect(report.details().contains { $0.hasPrefix("registers: reg-0: no linearization; stuck at readRegister 1") })
+    }
 }

@@ -38,7 +38,8 @@ python3 - <<'PY' || { echo "127.0.0.31-33 ports 7301/7401/7501-7503 are in use: 
 import socket
 for i in (1, 2, 3):
     for port in (7301, 7401, 7501, 7502, 7503):
-        s = socket.socket(); s.bind((f"127.0.0.3{i}", port)); s.close()
+        # SO_REUSEADDR as the nodes and the proxy use it: TIME_WAIT leftovers are fine, listeners are not.
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((f"127.0.0.3{i}", port)); s.close()
 PY
 SINK_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
