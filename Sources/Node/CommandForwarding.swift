@@ -97,9 +97,14 @@ final class CommandForwarding: CommandProposer, Service, Sendable {
         let body = CommandBatch.encode(batch)
         let head = Self.head(host: address, body: body, secret: config.secret)
         do {
+            // An IP literal (the usual config) is used as is: no resolver round per batch.
+            let literal = try? SocketAddress(ipAddress: host, port: port)
             let response = try await NIOHTTPCaller.exchange(
                 group: group, head: head, body: Data(body), limit: 256, timeout: .seconds(5), connectTimeout: .seconds(2),
-                target: address) { $0.connect(host: host, port: port) }
+                target: address) { bootstrap in
+                    if let literal { return bootstrap.connect(to: literal) }
+                    return bootstrap.connect(host: host, port: port)
+                }
             if response.status != 202 { note(dropping: batch.count, why: "leader answered \(response.status)") }
         } catch {
             note(dropping: batch.count, why: "\(error)")
