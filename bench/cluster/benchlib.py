@@ -115,19 +115,26 @@ class Client:
     def __init__(self, apis):
         import http.client
         self.conns = [http.client.HTTPConnection(a.removeprefix("http://"), timeout=30) for a in apis]
+        self.retries = 0
 
     def post(self, node, path, body):
+        """POST with an Idempotency-Key, retried (same key: created at most once) on a lost
+        connection or a 503/504 (e.g. a follower's forward to the leader timed out)."""
+        import uuid
         conn = self.conns[node % len(self.conns)]
         data = json.dumps(body).encode()
-        for attempt in range(3):
+        headers = {"Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex}
+        for attempt in range(6):
             try:
-                conn.request("POST", path, body=data, headers={"Content-Type": "application/json"})
+                conn.request("POST", path, body=data, headers=headers)
                 resp = conn.getresponse(); payload = resp.read()
+                if resp.status in (503, 504) and attempt < 5:
+                    self.retries += 1; time.sleep(0.05 * (attempt + 1)); continue
                 if resp.status >= 300: raise RuntimeError(f"POST {path}: {resp.status} {payload[:200]!r}")
                 return json.loads(payload)
             except (ConnectionError, OSError) as e:
-                conn.close()
-                if attempt == 2: raise e
+                conn.close(); self.retries += 1
+                if attempt == 5: raise e
 
 
 def rfc3339(t):

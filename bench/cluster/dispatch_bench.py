@@ -9,8 +9,9 @@ over `seconds` in the future, `rate` per second, so the cluster must dispatch `r
 second without having to accept `rate` creates a second. Each task is an `http` task to a local
 asyncio sink; "started" is the arrival of its request at the sink (the executor's runner sends it
 first thing, so this is the start plus one loopback connect). Latency = arrival − scheduleTime.
-Tasks whose create was answered after their scheduleTime are left out (counted as "late")."""
-import sys, time
+Tasks whose create was answered after their scheduleTime are left out (counted as "late").
+PERF=/tmp/x.data records a perf profile of the three nodes while the tasks fall due."""
+import os, subprocess, sys, time
 from benchlib import Cluster, Sink, create_tasks, percentile, rfc3339, req
 
 binary = sys.argv[1]
@@ -34,8 +35,15 @@ try:
             due.append(at)
             bodies.append({"kind": "http", "scheduleTime": text,
                            "payload": {"url": f"http://127.0.0.1:{sink.port}/t"}})
-        ids, created, took = create_tasks(cluster.apis, queue, bodies)
+        # Creation is not measured: send it to the leader (followers would forward it).
+        leader = req("GET", cluster.apis[0] + "/v1/cluster")["leader"]
+        ids, created, took = create_tasks([cluster.apis[leader - 1]], queue, bodies)
         create_rate = max(50.0, n / took)
+        if os.environ.get("PERF"):  # profile the nodes while the tasks fall due: PERF=out.data
+            time.sleep(max(0.0, start - time.time()))
+            subprocess.Popen(["perf", "record", "-F", "499", "-g", "-o", os.environ["PERF"], "-p",
+                              ",".join(str(p.pid) for p in cluster.procs), "--", "sleep", str(seconds)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while time.time() < due[-1] + 10 and sum(1 for i in ids if i in sink.arrivals) < n:
             time.sleep(0.1)
         lat, late, missing = [], 0, 0
