@@ -111,7 +111,7 @@ def run_trireme(to_leader):
         th = threading.Thread(target=creator); th.start()
         succeeded = 0
         while time.time() - t0 < 600:
-            succeeded = queue_counts(cluster.apis[0], "tp").get("succeeded", 0)
+            succeeded = max(succeeded, queue_counts(cluster.apis[0], "tp").get("succeeded", 0))
             if succeeded >= N: break
             time.sleep(0.05)
         t1 = time.time(); th.join()
