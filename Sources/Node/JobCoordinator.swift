@@ -31,8 +31,8 @@ final class JobCoordinator: @unchecked Sendable {
     /// Jobs with a proposal not yet applied or dropped: not looked at again until then.
     private var inFlight: [String: Int] = [:]
     private var reign: UInt64 = 0
-    /// Temp directories of jobs whose `finishJob` is in flight.
-    private var tempDirs: [String: String] = [:]
+    /// Temp directories and output prefixes of jobs whose `finishJob` is in flight.
+    private var tempDirs: [String: (dir: String, outputPrefix: String)] = [:]
     /// CANCELLED jobs whose temp directory this process already removed (or found none).
     private var swept: Set<String> = []
     private var ticks = 0
@@ -58,7 +58,7 @@ final class JobCoordinator: @unchecked Sendable {
                 for command in try decide(job.id, store: store, nowMs: nowMs) { send(command, job: job.id, propose: propose) }
             }
             if ticks % sweepEveryTicks == 0 {
-                for (job, dir) in try cancelledTempDirs(store: store) { removeTemp(job: job, dir: dir) }
+                for (job, files) in try cancelledTempDirs(store: store) { removeTemp(job: job, dir: files.dir, outputPrefix: files.outputPrefix) }
             }
             ticks &+= 1
         } catch {
@@ -76,7 +76,7 @@ final class JobCoordinator: @unchecked Sendable {
             return [.finishJob(jobID: job, failed: true, error: "the job's tasks are missing", nowMs: nowMs)]
         }
         if (byState[.dead] ?? 0) + (byState[.cancelled] ?? 0) > 0 {
-            tempDirs[job] = base.tempDir
+            tempDirs[job] = (base.tempDir, base.outputPrefix)
             return [.finishJob(jobID: job, failed: true, error: try failure(job, base: base, store: store), nowMs: nowMs)]
         }
         if (progress.counters["tasks_deleted"] ?? 0) > 0 {
@@ -89,13 +89,13 @@ final class JobCoordinator: @unchecked Sendable {
             guard !missing.isEmpty else { continue }
             let created = try tasks(job, stage: stage, indices: missing, base: base, store: store, nowMs: nowMs)
             guard created.count == missing.count else {
-                tempDirs[job] = base.tempDir
+                tempDirs[job] = (base.tempDir, base.outputPrefix)
                 return [.finishJob(jobID: job, failed: true, error: "cannot derive the \(stage.rawValue) tasks from the previous stage",
                                    nowMs: nowMs)]
             }
             return created.map(Command.createTask)
         }
-        tempDirs[job] = base.tempDir
+        tempDirs[job] = (base.tempDir, base.outputPrefix)
         return [.finishJob(jobID: job, failed: false, error: nil, nowMs: nowMs)]
     }
 
@@ -155,14 +155,14 @@ final class JobCoordinator: @unchecked Sendable {
     }
 
     /// CANCELLED jobs not swept yet by this process, with their temp directories.
-    private func cancelledTempDirs(store: StateStore) throws -> [(String, String)] {
-        var out: [(String, String)] = []
+    private func cancelledTempDirs(store: StateStore) throws -> [(String, (dir: String, outputPrefix: String))] {
+        var out: [(String, (dir: String, outputPrefix: String))] = []
         var token: String?
         for _ in 0..<10 {
             let page = try store.listJobs(state: .cancelled, pageToken: token, pageSize: 1_000)
             for job in page.items where !swept.contains(job.id) {
                 swept.insert(job.id)
-                if let base = try head(job.id, store: store) { out.append((job.id, base.tempDir)) }
+                if let base = try head(job.id, store: store) { out.append((job.id, (base.tempDir, base.outputPrefix))) }
             }
             guard let next = page.nextPageToken else { break }
             token = next
@@ -179,18 +179,20 @@ final class JobCoordinator: @unchecked Sendable {
         }
         propose(command, { [self] outcome in
             settle()
-            if case .finishJob = command, outcome == .ok, self.reign == reign, let dir = tempDirs.removeValue(forKey: job) {
-                removeTemp(job: job, dir: dir)
+            if case .finishJob = command, outcome == .ok, self.reign == reign, let files = tempDirs.removeValue(forKey: job) {
+                removeTemp(job: job, dir: files.dir, outputPrefix: files.outputPrefix)
             }
         }, settle)
     }
 
-    /// Best effort, off the driver thread: the job's temp directory (its spills) once no task
-    /// of the job can run any more. Only a directory named after the job, inside the root.
-    private func removeTemp(job: String, dir: String) {
+    /// Best effort, off the driver thread, once no task of the job can run any more: the job's
+    /// temp directory (its spills; only a directory named after the job, inside the root) and
+    /// the dot-temp files dead reducer attempts left beside its outputs.
+    private func removeTemp(job: String, dir: String, outputPrefix: String) {
         let root = self.root
         let logger = self.logger
         DispatchQueue.global(qos: .utility).async {
+            if let prefix = try? root.resolve(outputPrefix, mustExist: false) { Self.removeOutputTemps(prefix: prefix) }
             guard let resolved = try? root.resolve(dir, mustExist: true), resolved != root.path,
                   resolved.hasSuffix("/" + job) else { return }
             do {
@@ -198,6 +200,18 @@ final class JobCoordinator: @unchecked Sendable {
             } catch {
                 logger.warning("could not remove a job's temp directory", metadata: ["dir": "\(resolved)", "error": "\(error)"])
             }
+        }
+    }
+
+    /// Removes `.NAME-….tmp-*` beside the outputs `PREFIX-…` (NAME = the prefix's last
+    /// component): `AtomicFileWriter` temp names of shards and the rejects file.
+    static func removeOutputTemps(prefix: String) {
+        let url = URL(fileURLWithPath: prefix)
+        let dir = url.deletingLastPathComponent().path
+        let start = "." + url.lastPathComponent + "-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for name in names where name.hasPrefix(start) && name.contains(".tmp-") {
+            try? FileManager.default.removeItem(atPath: dir + "/" + name)
         }
     }
 }

@@ -54,8 +54,6 @@ extension NodePreprocessRunner {
             }
             return result
         }
-        Self.removeStaleTemps(of: result.output.file.path)
-        if let rejects = result.rejects { Self.removeStaleTemps(of: rejects.path) }
         return PreprocessShardReport(result: try Self.json(result), counters: result.output.counters)
     }
 }

@@ -10,8 +10,8 @@ import Store
 /// on the leader, but the file system may have changed), and readers open through the root.
 /// Spills are named by split index and written temp-then-rename with a random attempt suffix,
 /// so two attempts of one task never see each other's partial files and their final files are
-/// byte-identical. A reducer, once its shard is renamed into place, removes the dot-temp files
-/// that dead attempts of the same shard left beside it.
+/// byte-identical. Dot-temp files that dead reducer attempts leave beside the shards are swept
+/// when the job ends (`JobCoordinator.removeOutputTemps`), not here: a live attempt may own one.
 ///
 /// Cancellation (job cancelled, lease lost) is cooperative: checked before and after every
 /// task and between stages; cleaning maps check it between batches; the test delay is a
@@ -103,7 +103,6 @@ struct NodePreprocessRunner: PreprocessRunner {
                 try WordCountReducer.run(shard: payload.index, of: payload.numShards, inputs: inputs,
                                          outputPrefix: outputPrefix, root: root)
             }
-            Self.removeStaleTemps(of: output.file.path)
             return PreprocessShardReport(result: try Self.json(output), counters: output.counters)
         case .stats:
             throw BadPayload(why: "wordcount has no stats stage")
@@ -120,18 +119,6 @@ struct NodePreprocessRunner: PreprocessRunner {
             DispatchQueue.global(qos: .utility).async {
                 continuation.resume(with: Result { try body() })
             }
-        }
-    }
-
-    /// Removes `.NAME.tmp-*` beside `finalPath`: temp files of attempts that died before their
-    /// rename (a live racing attempt then fails its rename, harmlessly: the shard is in place).
-    static func removeStaleTemps(of finalPath: String) {
-        let url = URL(fileURLWithPath: finalPath)
-        let dir = url.deletingLastPathComponent().path
-        let prefix = "." + url.lastPathComponent + ".tmp-"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
-        for name in names where name.hasPrefix(prefix) {
-            try? FileManager.default.removeItem(atPath: dir + "/" + name)
         }
     }
 }

@@ -89,7 +89,7 @@ import Testing
     }
 
     /// stats → map (with merged stats) → reduce through the runner: output, one rejects file, job
-    /// counters split input/output side, and a dead attempt's dot-temp file is cleaned away.
+    /// counters split input/output side.
     @Test func aTwoPassCleaningJobRunsThroughTheRunner() async throws {
         let data = try Root(csv: Self.csv)
         defer { data.remove() }
@@ -115,8 +115,6 @@ import Testing
             #expect(report.counters.recordsOut == 0)
         }
         #expect(recordsIn == 5 && malformed == 2)
-        let stale = data.url.appendingPathComponent("out/.x-00000-of-00001.tmp-dead")
-        try Data("partial".utf8).write(to: stale)
         var reduce = try #require(statsPayloads.first)
         (reduce.stage, reduce.index, reduce.split, reduce.stats) = (.reduce, 0, nil, nil)
         let report = try await runner.run(reduce)
@@ -126,7 +124,7 @@ import Testing
         let rejects = try String(contentsOf: data.url.appendingPathComponent("out/x-rejects.jsonl"), encoding: .utf8)
         #expect(rejects.split(separator: "\n").count == 2)
         #expect(try FileManager.default.contentsOfDirectory(atPath: data.url.appendingPathComponent("out").path).sorted()
-                == ["x-00000-of-00001", "x-rejects.jsonl"], "the dead attempt's temp file is gone")
+                == ["x-00000-of-00001", "x-rejects.jsonl"])
     }
 
     @Test func payloadsOutOfRangeAreRefused() throws {
@@ -143,5 +141,19 @@ import Testing
             #expect(throws: NodePreprocessRunner.BadPayload.self, "\(p)") { try NodePreprocessRunner.payload(p.encoded()) }
         }
         #expect(throws: NodePreprocessRunner.BadPayload.self) { try NodePreprocessRunner.payload(Data("{}".utf8)) }
+    }
+
+    /// At the end of a job, dead attempts' temp files beside its outputs go; other files stay.
+    @Test func outputTempsOfTheJobAreSweptAndNothingElse() throws {
+        let data = try Root(csv: Self.csv)
+        defer { data.remove() }
+        let out = data.url.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let names = ["x-00000-of-00002", ".x-00001-of-00002.tmp-dead", ".x-rejects.jsonl.tmp-1", ".xy-00000-of-00001.tmp-2",
+                     ".y-00000-of-00001.tmp-3", "x-notes"]
+        for name in names { try Data("z".utf8).write(to: out.appendingPathComponent(name)) }
+        JobCoordinator.removeOutputTemps(prefix: out.path + "/x")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+                == [".xy-00000-of-00001.tmp-2", ".y-00000-of-00001.tmp-3", "x-00000-of-00002", "x-notes"])
     }
 }
