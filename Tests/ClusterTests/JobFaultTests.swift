@@ -5,11 +5,11 @@ import Testing
 /// Both use the test-only `testDelayMs` parameter (each task first sleeps, cancellably) so the
 /// fault lands while tasks are running, whatever the machine's speed.
 extension ClusterTests {
-    /// Leases of 6 s (renewed every 2 s): long enough that a starved test machine does not
-    /// lose them (a lost lease is a failed attempt, and a job task has three), short enough
-    /// that the killed node's tasks come back soon.
+    /// Leases of 15 s: a debug-build map of a 160 KiB split takes 4–9 s on a starved test
+    /// machine (load 24 on 2 cores), and while two maps hold the cooperative pool the
+    /// executor's lease renewals (same pool) wait, so shorter leases expire on live nodes.
     static var faultConfig: [String: Any] { [
-        "testTaskKinds": true, "executorSlots": 2, "leaseDurationMs": 6_000, "executorHeartbeatMs": 300,
+        "testTaskKinds": true, "executorSlots": 2, "leaseDurationMs": 15_000, "executorHeartbeatMs": 300,
         "executorLivenessMs": 3_000,
     ] }
 
