@@ -38,50 +38,41 @@ public enum WordCountMapper {
         return MapOutput(taskIndex: taskID, counters: counters, spills: spills, rejects: nil)
     }
 
-    struct BlockCount: Sendable {
-        var table: WordCountTable
-        var lines = 0
-        var malformed = 0
-    }
-
-    static func count(_ block: LineBlock, tokenizer: WordTokenizer) -> BlockCount {
-        var result = BlockCount(table: WordCountTable(capacity: 4096))
-        block.forEachLine { line, _ in
-            result.lines += 1
-            let valid = tokenizer.forEachToken(in: line) { result.table.add($0) }
-            if !valid { result.malformed += 1 }
-        }
-        return result
-    }
-
-    /// Reads blocks in this task and counts up to `parallelism` of them at once in child tasks.
+    /// Reads blocks in this task and counts up to `parallelism` of them at once in child tasks,
+    /// each into one of `parallelism` lanes (tables reused across blocks, merged once at the end,
+    /// so a block costs no table allocation or merge).
     private static func countBlocks(_ reader: SplitReader, tokenizer: WordTokenizer, parallelism: Int,
                                     counters: inout TaskCounters) async throws -> WordCountTable {
-        var total = WordCountTable(capacity: 1 << 14)
+        let lanes = max(1, parallelism)
+        var idle = (0..<lanes).map { _ in WordCountLane() }
         var c = counters
-        func absorb(_ r: BlockCount) {
-            total.merge(r.table)
-            c.recordsIn += r.lines
-            c.malformedRecords += r.malformed
-        }
-        try await withThrowingTaskGroup(of: BlockCount.self) { group in
-            var inFlight = 0
+        try await withThrowingTaskGroup(of: WordCountLane.self) { group in
             while let block = try reader.nextBlock() {
                 c.bytesIn += Int64(block.bytes.count)
                 c.malformedRecords += block.oversizedLineOffsets.count
                 c.recordsIn += block.oversizedLineOffsets.count
-                if parallelism <= 1 {
-                    absorb(count(block, tokenizer: tokenizer))
+                if block.bytes.isEmpty { continue }
+                if lanes == 1 {
+                    idle[0].count(block, tokenizer: tokenizer)
                     continue
                 }
-                if inFlight >= parallelism, let r = try await group.next() {
-                    absorb(r)
-                    inFlight -= 1
+                if idle.isEmpty, let done = try await group.next() { idle.append(done) }
+                let lane = idle.popLast() ?? WordCountLane()
+                group.addTask {
+                    lane.count(block, tokenizer: tokenizer)
+                    return lane
                 }
-                group.addTask { count(block, tokenizer: tokenizer) }
-                inFlight += 1
             }
-            for try await r in group { absorb(r) }
+            for try await done in group { idle.append(done) }
+        }
+        // Merge into the largest table: the fewest inserts.
+        idle.sort { $0.table.count > $1.table.count }
+        var total = WordCountTable(capacity: 0)
+        swap(&total, &idle[0].table)  // moved, not shared: merging into it copies nothing
+        for (i, lane) in idle.enumerated() {
+            c.recordsIn += lane.lines
+            c.malformedRecords += lane.malformed
+            if i > 0 { total.merge(lane.table) }
         }
         counters = c
         return total
@@ -89,16 +80,15 @@ public enum WordCountMapper {
 
     private static func writeSpills(_ table: WordCountTable, numShards: Int, tempDir: String, taskID: Int,
                                     counters: inout TaskCounters) throws(PreprocessError) -> [OutputFile] {
-        var byShard = Array(repeating: [Int](), count: numShards)
-        for i in table.sortedIndices() {
-            byShard[FNV1a64.shard(of: table.entries[i].hash, shardCount: numShards)].append(i)
+        var byShard = Array(repeating: [WordCountTable.Entry](), count: numShards)
+        for e in table.sortedEntries() {
+            byShard[FNV1a64.shard(of: e.hash, shardCount: numShards)].append(e)
         }
         let attempt = AttemptID.make()
         var files: [OutputFile] = []
-        for (shard, indices) in byShard.enumerated() {
+        for (shard, words) in byShard.enumerated() {
             var w = try SpillWriter(path: spillPath(tempDir: tempDir, taskID: taskID, shard: shard), attempt: attempt)
-            for i in indices {
-                let e = table.entries[i]
+            for e in words {
                 try w.append(table.word(e), prefix: UInt64(e.count))
             }
             let f = try w.file.commit()

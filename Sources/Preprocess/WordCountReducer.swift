@@ -23,8 +23,7 @@ public enum WordCountReducer {
         let path = ShardName.path(prefix: outputPrefix, shard: shard, of: numShards)
         let out = try AtomicFileWriter(finalPath: path, attempt: AttemptID.make())
         var line: [UInt8] = []
-        for i in table.sortedIndices() {
-            let e = table.entries[i]
+        for e in table.sortedEntries() {
             line.removeAll(keepingCapacity: true)
             line.append(contentsOf: table.word(e))
             line.append(contentsOf: ": ".utf8)

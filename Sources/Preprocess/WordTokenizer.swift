@@ -1,8 +1,8 @@
 /// Splits one line into words, over its UTF-8 bytes.
 ///
 /// - `beam`: Apache Beam's Python WordCount, `re.findall(r"[\w']+", line)`: maximal runs of
-///   Python-`\w` scalars and apostrophes (`'` U+0027 only). See `WordTokenizer+Unicode.swift`
-///   for what `\w` means here (Python 3 `str.isalnum()` or `_`, per Unicode scalar).
+///   Python-`\w` scalars and apostrophes (`'` U+0027 only). See `PythonWord` for what `\w`
+///   means here (Python 3 `str.isalnum()` or `_`, per Unicode scalar).
 /// - `template`: the Dataflow `Word_Count` template, `line.split("[^a-zA-Z']+")` with empty
 ///   tokens dropped: maximal runs of ASCII letters and apostrophes.
 ///
@@ -10,6 +10,9 @@
 /// maximal invalid sequence is treated as U+FFFD, which is not a word character, so it splits
 /// tokens; the tokenizer reports the line as malformed and callers count it. Tokens are
 /// therefore always valid UTF-8 byte ranges of the input line.
+///
+/// One scanner (`WordTokenizer+Scan.swift`) serves a single line and a whole block of lines:
+/// neither rule counts `\n` or `\r` as a word character, so no token crosses a line end.
 public struct WordTokenizer: Sendable, Equatable {
     public enum Rule: String, Sendable, Codable, CaseIterable {
         case beam
@@ -27,17 +30,11 @@ public struct WordTokenizer: Sendable, Equatable {
     @discardableResult
     public func forEachToken(in line: UnsafeBufferPointer<UInt8>,
                              _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> Bool {
-        var ascii = true
-        for b in line where b >= 0x80 {
-            ascii = false
-            break
-        }
-        if ascii || rule == .template {
-            let table = rule == .beam ? WordTokenizer.beamASCII : WordTokenizer.templateASCII
-            scanASCII(line, table: table, body)
-            return ascii || UTF8Scalars.isValid(line)
-        }
-        return scanUnicode(line, body)
+        var malformed = false
+        let lastMalformed = scan(line, token: { start, end in
+            body(UnsafeBufferPointer(rebasing: line[start..<end]))
+        }, lineEnd: { malformed = malformed || $0 })
+        return !(malformed || lastMalformed)
     }
 
     /// Convenience for tests and small inputs.
@@ -50,46 +47,7 @@ public struct WordTokenizer: Sendable, Equatable {
         return out
     }
 
-    /// Bytes >= 0x80 are never in the tables, so they split tokens (right for `template`).
-    private func scanASCII(_ line: UnsafeBufferPointer<UInt8>, table: [Bool],
-                           _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        var i = 0
-        let n = line.count
-        while i < n {
-            while i < n && !table[Int(line[i])] { i += 1 }
-            let start = i
-            while i < n && table[Int(line[i])] { i += 1 }
-            if i > start { body(UnsafeBufferPointer(rebasing: line[start..<i])) }
-        }
-    }
-
-    private func scanUnicode(_ line: UnsafeBufferPointer<UInt8>,
-                             _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> Bool {
-        var valid = true
-        var i = 0
-        var tokenStart = -1
-        let n = line.count
-        while i < n {
-            let (scalar, length) = UTF8Scalars.decode(line, at: i)
-            let word: Bool
-            if let scalar {
-                word = scalar.value == 0x27 || PythonWord.isWord(scalar)
-            } else {
-                valid = false
-                word = false
-            }
-            if word {
-                if tokenStart < 0 { tokenStart = i }
-            } else if tokenStart >= 0 {
-                body(UnsafeBufferPointer(rebasing: line[tokenStart..<i]))
-                tokenStart = -1
-            }
-            i += length
-        }
-        if tokenStart >= 0 { body(UnsafeBufferPointer(rebasing: line[tokenStart..<n])) }
-        return valid
-    }
-
+    /// ASCII word characters of the `beam` rule (`[0-9A-Za-z_']`); also read by `PythonWord`.
     static let beamASCII: [Bool] = (0..<256).map { b in
         let c = UInt8(b)
         return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)

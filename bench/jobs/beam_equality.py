@@ -67,13 +67,14 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workdir", default=jobbench.DEFAULT_WORKDIR)
     p.add_argument("--no-build", action="store_true", help="use the existing release binary")
+    p.add_argument("--binary", help="a trireme release binary to use instead of building one")
     p.add_argument("--mb", type=float, default=2, help="corpus size in MB")
     p.add_argument("--seed", type=int, default=6)
     args = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: stop the nodes
     work = os.path.abspath(args.workdir)
     os.makedirs(work, exist_ok=True)
-    binary = jobbench.trireme_binary(build=not args.no_build)
+    binary = args.binary or jobbench.trireme_binary(build=not args.no_build)
     beam_py = jobbench.beam_python(work)
     name = "equality-corpus.txt"
     path = os.path.join(work, name)

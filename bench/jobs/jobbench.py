@@ -51,20 +51,21 @@ def beam_version(python):
 
 
 def run_beam_wordcount(python, input_path, output_prefix):
-    """Runs Beam's WordCount example (DirectRunner); returns (seconds, peak RSS bytes, files)."""
+    """Runs Beam's WordCount example (DirectRunner): (seconds, peak RSS bytes, files, CPU seconds)."""
     for old in glob.glob(output_prefix + "-*"):
         os.remove(old)
     os.makedirs(os.path.dirname(output_prefix), exist_ok=True)
     cmd = [python, "-m", "apache_beam.examples.wordcount", "--input", input_path,
            "--output", output_prefix, "--runner", "DirectRunner"]
-    seconds, rss, code = timed_child(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seconds, rss, code, cpu = timed_child(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if code != 0:
         raise RuntimeError(f"Beam wordcount failed ({code}): {' '.join(cmd)}")
-    return seconds, rss, sorted(glob.glob(output_prefix + "-*-of-*"))
+    return seconds, rss, sorted(glob.glob(output_prefix + "-*-of-*")), cpu
 
 
 def timed_child(cmd, **popen_args):
-    """Runs cmd to completion; wall seconds, the child's peak RSS (bytes, from wait4), exit code."""
+    """Runs cmd to completion: wall seconds, the child's peak RSS (bytes, from wait4), exit code,
+    CPU seconds (user + system, the child and the descendants it waited for)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, **popen_args)
     err = b""
@@ -80,7 +81,7 @@ def timed_child(cmd, **popen_args):
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0 and err:
         log(err.decode(errors="replace")[-3000:])
-    return seconds, usage.ru_maxrss * 1024, proc.returncode
+    return seconds, usage.ru_maxrss * 1024, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 def read_counts(paths):
@@ -219,6 +220,18 @@ class Cluster:
                 pass
             out.append((fields.get("VmHWM", 0), fields.get("VmRSS", 0)))
         return out
+
+    def cpu_seconds(self):
+        """User + system CPU seconds used so far by all nodes (from /proc/PID/stat)."""
+        total = 0
+        for p in self.procs:
+            try:
+                with open(f"/proc/{p.pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+            except (OSError, IndexError, ValueError):
+                pass
+        return total / os.sysconf("SC_CLK_TCK")
 
     def request(self, method, path, body=None, timeout=30):
         last = None
