@@ -85,7 +85,7 @@ def main():
     log(f"corpus: {len(data)} bytes, {lines} lines -> {path}")
 
     log(f"Beam {jobbench.beam_version(beam_py)} DirectRunner ...")
-    _, _, beam_files = jobbench.run_beam_wordcount(beam_py, path, os.path.join(work, "equality-beam", "counts"))
+    _, _, beam_files, _ = jobbench.run_beam_wordcount(beam_py, path, os.path.join(work, "equality-beam", "counts"))
     beam = jobbench.read_counts(beam_files)
 
     log("Trireme three-node cluster ...")
