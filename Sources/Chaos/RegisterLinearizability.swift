@@ -28,11 +28,20 @@ public struct RegisterLinearizability: Sendable {
 
     /// One verdict per register key, sorted by key.
     public func check(_ history: History) -> [String: Verdict] {
+        // Written values are unique, so an unknown write whose value no read returned can be
+        // placed after everything else (at +∞) in any linearization: dropping it is exact, and
+        // it keeps the search from branching over writes that may or may not have happened.
+        var readValues: [String: Set<Int64>] = [:]
+        for op in history.operations where op.kind == .readRegister && op.outcome == .ok {
+            if let key = op.key, let value = op.value { readValues[key, default: []].insert(value) }
+        }
         var byKey: [String: [ClientOp]] = [:]
         for op in history.operations {
             guard let key = op.key else { continue }
             switch (op.kind, op.outcome) {
-            case (.writeRegister, .ok), (.writeRegister, .unknown), (.readRegister, .ok):
+            case (.writeRegister, .unknown):
+                if let value = op.value, readValues[key]?.contains(value) == true { byKey[key, default: []].append(op) }
+            case (.writeRegister, .ok), (.readRegister, .ok):
                 byKey[key, default: []].append(op)
             default:
                 continue

@@ -80,6 +80,23 @@ private func verdict(_ ops: [ClientOp], initial: Int64 = 0, stepsMax: Int = 1_00
         #expect(verdict(ops, stepsMax: 2_000_000) == .linearizable)
     }
 
+    @Test func manyUnknownWritesNobodyReadDoNotBlowUpTheSearch() {
+        // 40 unknown writes pending forever beside a steady read/write stream: without dropping
+        // the unread ones the search branches over every subset of them.
+        var ops: [ClientOp] = (0..<40).map { i in w(100 + i, 1_000 + Int64(i), Int64(i), Int64(i) + 5, .unknown) }
+        for i in 0..<100 {
+            let t = 1_000 + Int64(i) * 10
+            ops.append(w(1, Int64(i + 1), t, t + 4))
+            ops.append(r(2, Int64(i + 1), t + 5, t + 8))
+        }
+        #expect(verdict(ops, stepsMax: 200_000) == .linearizable)
+        // One of them read at the end must still be placed, after the last write.
+        ops.append(r(3, 1_007, 5_000, 5_010))
+        #expect(verdict(ops, stepsMax: 200_000) == .linearizable)
+        ops.append(r(3, 100, 5_020, 5_030))
+        if case .violation = verdict(ops, stepsMax: 200_000) {} else { Issue.record("going back to 100 after 1007 was accepted") }
+    }
+
     @Test func budgetExhaustionIsInconclusiveNotAPass() {
         var ops: [ClientOp] = []
         for i in 0..<12 { ops.append(w(i, Int64(i + 1), 0, 1_000)) }
