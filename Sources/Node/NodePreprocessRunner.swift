@@ -30,7 +30,11 @@ struct NodePreprocessRunner: PreprocessRunner {
     }
 
     func runShard(_ task: TaskRecord) async throws -> PreprocessShardReport {
-        try await run(try Self.payload(task.payload))
+        let payload = try Self.payload(task.payload)
+        // Off the cooperative pool (see PreprocessTaskExecutor); cancellation still propagates.
+        return try await withTaskExecutorPreference(PreprocessTaskExecutor.shared) {
+            try await run(payload)
+        }
     }
 
     /// Runs one checked payload; the report's counters are already the job-level ones.
