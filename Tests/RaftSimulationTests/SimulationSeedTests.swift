@@ -20,6 +20,9 @@ import Testing
             }
         }
         for failure in failures.prefix(3) { Issue.record("\(failure)") }
+        for failure in failures {
+            print("[sim] FAILED seed \(failure.seed) step \(failure.step): \(failure.violation) — \(failure.summary)")
+        }
         if failures.count > 3 {
             Issue.record("\(failures.count) seeds failed in all: \(failures.map(\.seed))")
         }
@@ -47,10 +50,16 @@ import Testing
 
     static func summary(_ reports: [SimulationReport], failures: Int, elapsed: Duration) -> String {
         func total(_ key: (SimulationReport) -> Int) -> Int { reports.reduce(0) { $0 + key($1) } }
-        let five = reports.filter { $0.summary.hasPrefix("5") }.count
+        let shapes = Dictionary(grouping: reports) { report in String(report.summary.prefix { $0 != "," }) }
+            .map { "\($0.value.count) × \($0.key)" }.sorted().joined(separator: ", ")
         let worstRecovery = reports.map(\.recoveryTicks).max() ?? 0
+        let withMembership = reports.filter { $0.stats.membershipChanges > 0 }.count
+        func mean(_ enabled: Bool) -> Duration {
+            let some = reports.filter { $0.membershipEnabled == enabled }
+            return some.isEmpty ? .zero : some.reduce(Duration.zero) { $0 + $1.elapsed } / some.count
+        }
         return """
-            [sim] \(reports.count + failures) seeds (\(reports.count - five) × 3 nodes, \(five) × 5 nodes), \(failures) failed, \
+            [sim] \(reports.count + failures) seeds (\(shapes)), \(failures) failed, \
             \(total(\.steps)) steps, \(total(\.ticks)) ticks in \(elapsed)
             [sim] proposals: \(total(\.committed)) committed, \(total(\.overwritten)) overwritten, \
             \(total(\.discarded)) discarded with an unreplicated suffix; \(total { $0.stats.notLeader }) notLeader, \
@@ -60,6 +69,9 @@ import Testing
             \(total { $0.stats.splitBatches }) split batches, \(total { $0.stats.snapshotsTaken }) snapshots taken, \
             \(total { $0.stats.snapshotsInstalled }) installed, \(total { $0.stats.transfers }) transfers; \
             recovery after heal ≤ \(worstRecovery) ticks
+            [sim] membership in \(withMembership) seeds: \(total { $0.stats.membershipChanges }) changes accepted, \
+            \(total { $0.stats.membershipRefused }) refused; mean seed time \(mean(true)) with the membership fault \
+            enabled, \(mean(false)) without
             """
     }
 

@@ -100,9 +100,19 @@ extension SafetyChecker {
         let indexes = only.map { [$0.rawValue] } ?? Array(committed.keys)
         for index in indexes {
             guard index > 0, let record = committed[index] else { continue }
-            let holders = stores.filter { covers($0.1, LogIndex(index), record.term) }
-            guard holders.count >= quorum else {
-                throw Violation(.committedDurable, "applied entry i\(index)/\(record.term) is on the disk of only \(holders.map(\.0)) (quorum \(quorum))")
+            let holders = stores.filter { covers($0.1, LogIndex(index), record.term) }.map(\.0)
+            if let voters = commitVoters[index] {
+                // A quorum of the voters the committing leader counted (its configuration).
+                let held = holders.filter { voters.contains($0) }
+                guard held.count >= voters.count / 2 + 1 else {
+                    throw Violation(.committedDurable, "applied entry i\(index)/\(record.term) is on the disk of only \(held.sorted()) of the voters \(voters.sorted()) that committed it")
+                }
+            } else if tracksCommits {
+                throw Violation(.committedDurable, "entry i\(index)/\(record.term) was applied but no leader was seen committing it")
+            } else {
+                guard holders.count >= quorum else {
+                    throw Violation(.committedDurable, "applied entry i\(index)/\(record.term) is on the disk of only \(holders) (quorum \(quorum))")
+                }
             }
         }
     }

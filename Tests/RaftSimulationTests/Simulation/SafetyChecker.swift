@@ -36,6 +36,14 @@ struct SafetyChecker {
     private var reads: [[UInt8]: LogIndex] = [:]
     /// Contexts that got a ReadState.
     private(set) var answeredReads: Set<[UInt8]> = []
+    /// For I6 under membership changes: the voters of the leader that first committed each
+    /// index (a leader counts a quorum of the configuration in force in its log, committed or
+    /// not). Only filled when `tracksCommits` (the simulator); hand-made histories use `quorum`.
+    var commitVoters: [UInt64: Set<NodeID>] = [:]
+    var tracksCommits = false
+    /// M-checks: the committed configurations in log order, each with the index of its entry and
+    /// the commit-term bound of that entry; the first is the initial configuration at i0.
+    var committedConfigurations: [CommittedConfiguration] = []
 
     struct IndexTerm: Hashable {
         var index: LogIndex
@@ -48,7 +56,20 @@ struct SafetyChecker {
         var previousTerm: Term
     }
 
+    struct CommittedConfiguration {
+        var index: LogIndex
+        var bound: Term
+        var configuration: Configuration
+    }
+
     init(quorum: Int) { self.quorum = quorum }
+
+    /// The simulator's checker: quorums come from the configurations the leaders used.
+    init(initial: Configuration) {
+        quorum = initial.quorum
+        tracksCommits = true
+        committedConfigurations = [CommittedConfiguration(index: .zero, bound: .zero, configuration: initial)]
+    }
 
     // MARK: Roles and terms
 
@@ -87,6 +108,7 @@ struct SafetyChecker {
         maxApplied = max(maxApplied, entry.index)
         maxCommit = max(maxCommit, entry.index)
         try checkPayload(entry)
+        if entry.kind == .configurationChange { try observeCommittedChange(entry) }
     }
 
     /// A restarted node is handed an entry its durable state machine already applied: it must be

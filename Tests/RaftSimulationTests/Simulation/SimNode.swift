@@ -42,6 +42,15 @@ final class SimNode {
     /// I4 is checked on the disk once it holds the log the node was elected with:
     /// (term of the election, last index then).
     var leaderCheck: (term: Term, lastIndex: LogIndex)?
+    /// Leader only: the term it leads and the index of its first entry (the no-op), and the
+    /// configuration changes it accepted in that term (M1).
+    var leaderTermStart: (term: Term, index: LogIndex)?
+    var changesThisTerm: [LogIndex] = []
+    /// Commit index at the last observation (a leader's advance is recorded for I6).
+    var observedCommit: LogIndex = .zero
+    /// M3 is due once the node is quiescent (its log changed in a way that may move its
+    /// configuration: a configuration entry, a truncation, a snapshot).
+    var configurationCheckDue = false
     /// Inputs may arrive while a batch is executing (the host persists asynchronously).
     var inputsWhileBusy = false
     /// What the node last said about itself (a hint for the client).
@@ -67,6 +76,8 @@ final class SimNode {
         batch = nil
         crashAt = nil
         leaderCheck = nil
+        leaderTermStart = nil
+        changesThisTerm = []
         unreachable.removeAll()
         owedTicks = 0
         pausedUntil = 0

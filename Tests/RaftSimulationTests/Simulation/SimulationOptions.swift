@@ -5,13 +5,19 @@ import Raft
 enum FaultKind: String, CaseIterable, Sendable, Hashable {
     case crash, crashMidBatch, crashAll, partition, oneWayPartition, isolateLeader, pause, storageFailure
     case messageLoss, messageDuplication, messageReorder, clockDrift, transfer, campaign, snapshot
+    /// An operator asks the leader for a single-server change (add learner, promote, remove).
+    case membership
 }
 
 /// Everything a run depends on besides the seed's own stream: cluster shape, Raft settings,
 /// fault rates and budgets. `random(seed:)` derives all of it from the seed, so the seed alone
 /// replays a run.
 struct SimulationOptions: Sendable {
+    /// Every server that may ever be a member (n1…nN). The first `initialVoters` form the
+    /// cluster; the others start as non-members (running, empty disk) until a membership change
+    /// adds them.
     var nodeCount = 3
+    var initialVoters = 3
     /// Steps in the fault phase (each step is one event: a tick, a delivery, a batch, a client
     /// call, or a fault).
     var steps = 2_000
@@ -48,13 +54,17 @@ struct SimulationOptions: Sendable {
     /// Ticks the cluster gets after the fault phase to elect a leader and commit on every node
     /// (plus 4 ticks per entry it still has to replicate).
     var livenessTicks = 200
+    /// Let a leader remove itself from a two-voter configuration (finding F2 in
+    /// .notes/sim-findings.md: the cluster can deadlock). Off unless SIM_F2=1.
+    var removeLeaderOfTwo = false
     /// `tickProbability` after the heal: the "CPUs" are no longer overloaded either.
     var quietTickProbability = 0.01
 
     /// A quiet cluster: no faults, no loss; scenarios add their own faults by hand.
-    static func quiet(nodes: Int) -> SimulationOptions {
+    static func quiet(nodes: Int, voters: Int? = nil) -> SimulationOptions {
         var options = SimulationOptions()
         options.nodeCount = nodes
+        options.initialVoters = voters ?? nodes
         options.clientWeight = 0
         return options
     }
@@ -87,6 +97,14 @@ struct SimulationOptions: Sendable {
         o.duplicateRate = faults.contains(.messageDuplication) ? rng.double(0, 0.1) : 0
         o.reorderRate = faults.contains(.messageReorder) ? rng.double(0, 0.2) : 0
         o.clockSkipRate = faults.contains(.clockDrift) ? rng.double(0, 0.3) : 0
+        o.initialVoters = o.nodeCount
+        if faults.contains(.membership) {
+            // Servers beyond the initial voters to add, promote and remove; mostly five in all
+            // (the cost of a seed grows with the number of nodes).
+            let shape = rng.pick([(voters: 1, nodes: 3), (voters: 3, nodes: 4), (voters: 3, nodes: 4), (voters: 3, nodes: 5), (voters: 5, nodes: 6)])
+            o.initialVoters = shape.voters
+            o.nodeCount = shape.nodes
+        }
         return o
     }
 
@@ -98,7 +116,7 @@ struct SimulationOptions: Sendable {
     }
 
     var summary: String {
-        "\(nodeCount) nodes, preVote \(preVote), checkQuorum \(checkQuorum), heartbeat \(heartbeatIntervalTicks), "
+        "\(nodeCount) nodes (\(initialVoters) voters at start), preVote \(preVote), checkQuorum \(checkQuorum), heartbeat \(heartbeatIntervalTicks), "
             + "inflight \(maxInflightMessages), maxBytes \(maxBytesPerMessage), uncommitted \(maxUncommittedBytes), "
             + "delay ≤ \(maxDelayTicks), loss \(percent(lossRate)), dup \(percent(duplicateRate)), reorder \(percent(reorderRate)), "
             + "split \(percent(splitBatchRate))\(inputsWhileBusy ? " (inputs while busy)" : ""), faults \(enabledFaults.map(\.rawValue).sorted().joined(separator: ","))"

@@ -25,10 +25,12 @@ struct SimulationFailure: Error, Sendable, CustomStringConvertible {
 
 /// Reads the environment, picks seeds, runs them (two at a time: this box has two cores) and
 /// formats failures with their one-line replay command.
-///   SIM_SEED=S     replay exactly one seed
+///   SIM_SEED=S     replay exactly one seed (or a comma-separated list)
 ///   SIM_SEEDS=N    soak: N seeds from SIM_SEED_BASE (default: a random base, printed)
 ///   SIM_STEPS=K    steps per seed in the fault phase
 ///   SIM_DISABLE=a,b  fault kinds that never fire (see FaultKind)
+///   SIM_F2=1       also let a leader remove itself from two voters (finding F2, deadlocks)
+///   SIM_TRACE=N    keep the last N events for a failure report (default 60)
 struct SimulationRunner: Sendable {
     static let ciSeeds = 500
     static let ciSteps = 3_000
@@ -42,8 +44,8 @@ struct SimulationRunner: Sendable {
         self.environment = environment
         steps = environment["SIM_STEPS"].flatMap { Int($0) } ?? Self.ciSteps
         disabled = Set((environment["SIM_DISABLE"] ?? "").split(separator: ",").compactMap { FaultKind(rawValue: String($0)) })
-        if let one = environment["SIM_SEED"].flatMap({ UInt64($0) }) {
-            seeds = [one]
+        if let list = environment["SIM_SEED"], case let some = list.split(separator: ",").compactMap({ UInt64($0) }), !some.isEmpty {
+            seeds = some
         } else if let count = environment["SIM_SEEDS"].flatMap({ Int($0) }) {
             let base = environment["SIM_SEED_BASE"].flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64(1) << 48)
             print("[sim] soak: \(count) seeds from SIM_SEED_BASE=\(base)")
@@ -58,19 +60,26 @@ struct SimulationRunner: Sendable {
         var env = "SIM_SEED=\(seed)"
         if steps != Self.ciSteps { env += " SIM_STEPS=\(steps)" }
         if !disabled.isEmpty { env += " SIM_DISABLE=\(disabled.map(\.rawValue).sorted().joined(separator: ","))" }
+        if environment["SIM_F2"] == "1" { env += " SIM_F2=1" }
         return "\(env) swift test --scratch-path .build-sim --filter RaftSimulationTests"
     }
 
     func options(for seed: UInt64) -> SimulationOptions {
-        SimulationOptions.random(seed: seed, steps: steps, disabled: disabled)
+        var options = SimulationOptions.random(seed: seed, steps: steps, disabled: disabled)
+        options.removeLeaderOfTwo = environment["SIM_F2"] == "1"
+        return options
     }
 
     /// Runs one seed to the end; a violation becomes a `SimulationFailure`.
     func run(_ seed: UInt64) -> Result<SimulationReport, SimulationFailure> {
         let options = options(for: seed)
         let simulator = Simulator(seed: seed, options: options)
+        if let events = environment["SIM_TRACE"].flatMap({ Int($0) }), events > 0 { simulator.trace = TraceRing(capacity: events) }
+        let started = ContinuousClock.now
         do {
-            return .success(try simulator.runToEnd())
+            var report = try simulator.runToEnd()
+            report.elapsed = ContinuousClock.now - started
+            return .success(report)
         } catch {
             return .failure(SimulationFailure(
                 seed: seed, violation: error, step: simulator.stepCount, tick: simulator.now,

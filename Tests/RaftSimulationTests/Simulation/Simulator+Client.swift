@@ -29,6 +29,8 @@ struct SimulationStats: Sendable {
     var duplicated = 0
     var snapshotsTaken = 0
     var snapshotsInstalled = 0
+    var membershipChanges = 0
+    var membershipRefused = 0
     var faultsFired: Set<FaultKind> = []
 }
 
@@ -36,6 +38,8 @@ struct SimulationStats: Sendable {
 /// ReadIndex requests, and the occasional leadership transfer or forced campaign.
 extension Simulator {
     func clientStep() throws(Violation) {
+        // Operators change the membership in calm periods too, not only amid faults.
+        if options.enabledFaults.contains(.membership), rng.chance(0.01) { return try changeMembership() }
         let roll = rng.double(0, 1)
         if roll < 0.7 {
             try propose()

@@ -5,6 +5,7 @@ extension Simulator {
     /// The faults that are events (loss, duplication, clock skips and snapshots are rates).
     static let eventFaults: [FaultKind] = [
         .crash, .crashMidBatch, .crashAll, .partition, .oneWayPartition, .isolateLeader, .pause, .storageFailure,
+        .membership,
     ]
 
     func injectFault() throws(Violation) {
@@ -42,6 +43,9 @@ extension Simulator {
             let node = rng.pick(up)
             node.storage.failNextWrite = true
             record(.fault("\(node.id) disk will fail its next write"))
+        case .membership:
+            // Counted as fired only when a change is accepted (see changeMembership).
+            return try changeMembership()
         default:
             return
         }
@@ -88,5 +92,23 @@ extension Simulator {
         }
         record(.fault("heal: network whole, all nodes up, faults off"))
         for node in nodes where !node.isUp { try start(node) }
+        try shutDownNonMembers()
+    }
+
+    /// Without pre-vote and check-quorum nothing stops a removed voter (it never learns of its
+    /// removal: the leader stops replicating to it) from forcing elections with ever higher
+    /// terms, so there the operator keeps only the members of the final configuration running
+    /// (thesis §4.2.3). Called at the heal and regularly during the liveness phase.
+    func shutDownNonMembers() throws(Violation) {
+        guard !options.preVote && !options.checkQuorum else { return }
+        let members = finalConfiguration().members
+        for node in nodes {
+            if node.isUp && !members.contains(node.id) {
+                node.crash()
+                record(.crash(node.id, reason: "shut down: not a member"))
+            } else if !node.isUp && members.contains(node.id) {
+                try start(node)
+            }
+        }
     }
 }

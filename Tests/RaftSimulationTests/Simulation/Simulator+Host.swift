@@ -55,6 +55,7 @@ extension Simulator {
             try observe(node)
         }
         node.unreachable.removeAll()
+        try checkConfigurationIfQuiescent(node)
         if faultsActive, options.enabledFaults.contains(.snapshot), rng.chance(0.2) { try takeSnapshot(node) }
     }
 
@@ -85,6 +86,10 @@ extension Simulator {
     /// Returns false when the disk failed (the node fail-stops: it is crashed here).
     private func persist(_ batch: SimNode.Batch, on node: SimNode) throws(Violation) -> Bool {
         let effects = batch.effects
+        if effects.snapshot != nil || effects.entries.contains(where: { $0.kind == .configurationChange })
+            || effects.entries.first.map({ $0.index <= node.storage.lastIndex }) == true {
+            node.configurationCheckDue = true
+        }
         if let snapshot = effects.snapshot {
             guard try disk(node, "cannot install snapshot \(snapshot.metadata.index)", { () throws(LogStorageError) in
                 try node.storage.applySnapshot(snapshot.metadata)
@@ -152,14 +157,17 @@ extension Simulator {
     func takeSnapshot(_ node: SimNode) throws(Violation) {
         let index = min(node.stateMachine.applied, node.statusApplied)
         let due = node.storage.snapshotIndex + UInt64(options.snapshotThreshold)
-        guard node.isIdle(now: now), node.batch == nil, index >= due, let image = node.stateMachine.image(at: index)
+        guard node.isIdle(now: now), node.batch == nil, index >= due, let image = node.stateMachine.image(at: index),
+              let inForce = node.raft?.configuration(at: index)
         else { return }
-        let metadata = SnapshotMetadata(index: index, term: image.term, configuration: configuration)
+        // The configuration in force at the snapshot's index, as the node's host does.
+        let metadata = SnapshotMetadata(index: index, term: image.term, configuration: inForce)
         guard try disk(node, "cannot record its own snapshot at \(index)", { () throws(LogStorageError) in
             try node.storage.applySnapshot(metadata)
         }) else { return }
         node.images[index.rawValue] = image
         node.raft?.compact(to: metadata)
+        node.configurationCheckDue = true
         record(.snapshot(node.id, index))
         stats.snapshotsTaken += 1
         stats.faultsFired.insert(.snapshot)

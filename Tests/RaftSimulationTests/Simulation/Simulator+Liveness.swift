@@ -18,6 +18,9 @@ struct SimulationReport: Sendable {
     /// Summarizes the whole run (same seed ⇒ same fingerprint): steps, ticks, the final state
     /// hash and every counter.
     var fingerprint: [UInt64] = []
+    /// Wall time of the run (not part of the fingerprint).
+    var elapsed: Duration = .zero
+    var membershipEnabled = false
 }
 
 extension Simulator {
@@ -31,13 +34,16 @@ extension Simulator {
         try checkReadsAfterHeal()
         try checker.checkDurability(stores, only: nil)
         try checkConvergence(at: finalIndex)
+        try checkFinalConfigurations()
         var report = SimulationReport(
             seed: seed, summary: options.summary, steps: stepCount, ticks: now, stats: stats,
             recoveryTicks: now - healedAt, finalIndex: finalIndex)
+        report.membershipEnabled = options.enabledFaults.contains(.membership)
         report.fingerprint = [
             UInt64(stepCount), UInt64(now), checker.committed[finalIndex.rawValue]?.hash ?? 0, checker.maxApplied.rawValue,
             UInt64(stats.crashes), UInt64(stats.leadersElected), UInt64(stats.proposed), UInt64(stats.readStates),
             UInt64(stats.splitBatches), UInt64(stats.snapshotsTaken), UInt64(client.proposals.count),
+            UInt64(stats.membershipChanges), UInt64(stats.membershipRefused),
         ]
         for proposal in client.proposals {
             if checker.committedPayloads[proposal.payload] != nil {
@@ -59,7 +65,8 @@ extension Simulator {
         // The bound grows with the backlog: with one entry per message and one message in
         // flight, each entry costs a round trip.
         let lastIndex = nodes.compactMap { $0.raft?.status.lastIndex.rawValue }.max() ?? 0
-        let applied = nodes.map(\.stateMachine.applied.rawValue).min() ?? 0
+        let members = finalConfiguration().members
+        let applied = nodes.filter { members.contains($0.id) }.map(\.stateMachine.applied.rawValue).min() ?? 0
         let budget = options.livenessTicks + 4 * Int(lastIndex - min(applied, lastIndex))
         let deadline = now + budget
         var pending: (payload: [UInt8], index: LogIndex, leader: SimNode, term: Term)?
@@ -68,7 +75,10 @@ extension Simulator {
         while now < deadline && steps < budget * 100 {
             if let final = pending {
                 if checker.committedPayloads[final.payload] != nil {
-                    if nodes.allSatisfy({ $0.stateMachine.applied >= final.index }) { return final.index }
+                    let members = finalConfiguration().members
+                    if nodes.allSatisfy({ !members.contains($0.id) || $0.stateMachine.applied >= final.index }) {
+                        return final.index
+                    }
                 } else if checker.committed[final.index.rawValue] != nil || final.leader.role != .leader
                     || final.leader.term != final.term {
                     // Overwritten, or its leader is gone (the entry may vanish with it): retry.
@@ -83,10 +93,11 @@ extension Simulator {
             }
             try step()
             steps += 1
+            if steps % 50 == 0 { try shutDownNonMembers() }
         }
         let states = nodes.map { node in
             "\(node.id): \(node.isUp ? "\(node.role) \(node.term)" : "down") applied \(node.stateMachine.applied)"
-        }
+        } + ["final \(checker.describe(finalConfiguration()))"]
         throw Violation(.liveness, "no fresh proposal applied everywhere \(budget) ticks after the heal "
             + "(pending \(pending.map { "\($0.index)" } ?? "none")); \(states.joined(separator: "; "))")
     }
@@ -96,6 +107,8 @@ extension Simulator {
     /// refused or unanswered (say, a new election started) is issued again.
     private func checkReadsAfterHeal() throws(Violation) {
         var slots: [(context: [UInt8], issuedAt: Int)?] = [nil, nil]  // [on the leader, via a follower]
+        // A lone member (one voter, no learners) has no follower to read through.
+        if finalConfiguration().members.count < 2 { slots.removeLast() }
         let deadline = now + 20 * options.electionTimeoutTicks
         var steps = 0
         while now < deadline && steps < 20 * options.electionTimeoutTicks * 100 {
@@ -111,7 +124,15 @@ extension Simulator {
     }
 
     private func issueRead(onLeader: Bool) throws(Violation) -> (context: [UInt8], issuedAt: Int)? {
-        let candidates = nodes.filter { $0.isIdle(now: now) && ($0.role == .leader) == onLeader && $0.knownLeader != nil }
+        // A member that follows the current leader in its term (a removed node, which the leader
+        // no longer contacts, may still name it from an older term).
+        var leaders: [NodeID: Term] = [:]
+        for node in nodes where node.isUp && node.role == .leader { leaders[node.id] = node.term }
+        let members = finalConfiguration().members
+        let candidates = nodes.filter { node in
+            node.isIdle(now: now) && (node.role == .leader) == onLeader && members.contains(node.id)
+                && node.knownLeader.flatMap { leaders[$0] } == node.term
+        }
         guard let node = candidates.first else { return nil }
         let context = client.nextTag("final-read-", node.id)
         checker.observeReadRequest(context: context)
@@ -122,6 +143,19 @@ extension Simulator {
         }
         try observe(node)
         return (context, now)
+    }
+
+    /// The configuration the run ends with: the one in force at the running node with the highest
+    /// commit index (after the heal, the leader's).
+    func finalConfiguration() -> Configuration {
+        let statuses = nodes.compactMap { $0.raft?.status }
+        return statuses.max { ($0.commit, $0.role == .leader ? 1 : 0) < ($1.commit, $1.role == .leader ? 1 : 0) }?.configuration
+            ?? configuration
+    }
+
+    /// M3 on every node that is quiescent at the end.
+    func checkFinalConfigurations() throws(Violation) {
+        for node in nodes where node.batch == nil && node.raft?.hasEffects == false { try checkConfigurationFromLog(node) }
     }
 
     /// M10: at quiescence every node has the same state at the final index.

@@ -13,7 +13,11 @@ final class Simulator {
     var options: SimulationOptions
     var rng: SplitMix64
     let nodes: [SimNode]
+    /// The initial configuration (the first `initialVoters` nodes); every node boots with it
+    /// until its log or snapshot says otherwise.
     let configuration: Configuration
+    /// Every configuration change a leader accepted: (index, change), for M2's re-add case.
+    var acceptedChanges: [(index: LogIndex, change: ConfigurationChange)] = []
     /// (id, disk) of every node, for the durability checks.
     let stores: [(NodeID, MemoryLogStorage)]
     var network: SimNetwork
@@ -40,9 +44,9 @@ final class Simulator {
         rng = SplitMix64(seed: seed)
         nodes = (1...options.nodeCount).map { SimNode(id: NodeID(UInt64($0))) }
         for node in nodes { node.inputsWhileBusy = options.inputsWhileBusy }
-        configuration = Configuration(voters: Set(nodes.map(\.id)))
+        configuration = Configuration(voters: Set(nodes.prefix(max(1, options.initialVoters)).map(\.id)))
         stores = nodes.map { ($0.id, $0.storage) }
-        checker = SafetyChecker(quorum: configuration.quorum)
+        checker = SafetyChecker(initial: configuration)
         network = SimNetwork(nodeCount: options.nodeCount)
         network.lossRate = options.lossRate
         network.reorderRate = options.reorderRate
@@ -79,6 +83,8 @@ final class Simulator {
         stats.restarts += node.incarnation > 1 ? 1 : 0
         if node.incarnation > 1 { record(.restart(node.id)) }
         try observe(node)
+        // A fresh process holds exactly its disk: M3 applies at once.
+        try checkConfigurationFromLog(node)
     }
 
     /// Runs the fault phase for `options.steps` steps.
@@ -161,12 +167,29 @@ final class Simulator {
         if status.role != node.role || status.term != node.term || status.leader != node.knownLeader {
             record(.status(node.id, status))
         }
+        // A leader's commit advance (also in the input where a removed leader steps down) was
+        // decided by a quorum of its configuration's voters: I6 checks against those.
+        if status.commit > node.observedCommit, status.term == node.term, node.role == .leader || status.role == .leader {
+            checker.observeLeaderCommit(from: node.observedCommit.next, through: status.commit, voters: status.configuration.voters)
+        }
+        node.observedCommit = status.commit
+        // A node may lead the same term twice (its first win never reached the disk: a single
+        // voter that crashed before persisting its term), so a new leadership is seen here.
+        let becameLeader = status.role == .leader && (node.role != .leader || node.term != status.term)
         node.role = status.role
         node.term = status.term
         node.knownLeader = status.leader
         if try checker.observeRole(node.id, role: status.role, term: status.term) {
             stats.leadersElected += 1
             node.leaderCheck = (status.term, status.lastIndex)
+        }
+        if becameLeader {
+            // becomeLeader appended the no-op in the same input: lastIndex is its index.
+            node.leaderTermStart = (status.term, status.lastIndex)
+            node.changesThisTerm = []
+            try checker.checkLeaderMembership(node.id, term: status.term, configuration: status.configuration) { index in
+                acceptedChanges.contains { $0.index > index && $0.change == .promote(node.id) }
+            }
         }
         try checkElectedLog(node)
         checker.observeCommitIndex(status.commit)
