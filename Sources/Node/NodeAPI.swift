@@ -163,7 +163,16 @@ struct NodeAPI: Sendable {
                                                  contentType: request.headers[.contentType], idempotencyKey: request.headers[.idempotencyKey], to: address)
         // Read-your-writes: answer only once this node has applied the write too.
         if let index = answer.raftIndex {
-            try await driver.waitApplied(index)
+            do {
+                try await driver.waitApplied(index)
+            } catch {
+                // The leader committed the write, but this node cannot answer for it yet (it is
+                // partitioned or far behind): never a definite failure. A retry with the same
+                // Idempotency-Key, or a read from the leader, shows the outcome.
+                throw APIError(.deadlineExceeded,
+                               "the leader committed this write at index \(index), but this node has not applied it in time; "
+                               + "retry with the same Idempotency-Key or ask another node", outcome: .unknown)
+            }
         }
         var headers = HTTPFields()
         headers[.contentType] = answer.contentType ?? "application/json"
@@ -220,6 +229,10 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             default: .internalError
             }
             return HTTPSupport.error(APIError(code, error.body ?? error.status.reasonPhrase))
+        } catch let error as DriverError {
+            // One no handler converted: a write may be behind it, so never a definite failure.
+            return HTTPSupport.error(APIError(.unavailable, "the node could not finish the request (\(error)); retry shortly "
+                                                + "with the same Idempotency-Key", outcome: .unknown))
         } catch {
             logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             return HTTPSupport.error(APIError(.internalError, "internal error"))
