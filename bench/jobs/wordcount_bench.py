@@ -34,7 +34,7 @@ def parse_args():
     p.add_argument("--beam-max-mb", type=int, default=100,
                    help="Beam runs on a prefix of at most this many MB of each corpus (0: skip Beam)")
     p.add_argument("--workdir", default=jobbench.DEFAULT_WORKDIR, help="corpora, venv, cluster data, outputs")
-    p.add_argument("--split-mb", type=int, default=32, help="the cluster's jobSplitBytes, in MiB")
+    p.add_argument("--split-mb", type=int, default=128, help="the cluster's jobSplitBytes, in MiB")
     p.add_argument("--shards", type=int, default=3, help="numShards of the job")
     p.add_argument("--executor-slots", type=int, default=2, help="executorSlots of each node")
     p.add_argument("--no-build", action="store_true", help="use the existing release binary")
