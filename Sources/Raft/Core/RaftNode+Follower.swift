@@ -20,11 +20,22 @@ extension RaftNode {
             configurations.removeAll { $0.index >= conflict.index }
             log.truncateAndAppend(suffix)
             applyConfigurationEntries(from: conflict.index)
+            dropAcknowledgements(from: conflict.index)
         }
         let lastNew = append.prevLogIndex + UInt64(append.entries.count)
         commit(to: min(append.commit, lastNew))
         // The answer claims the entries are stored: it waits for their persistence.
         send(to: leaderID, .appendResponse(.init(index: lastNew, reject: false)), afterPersist: true)
+    }
+
+    /// An acknowledgement still waiting for the persist that covers an index from `index` on
+    /// promises entries that were just truncated and will never reach the disk (with inputs
+    /// stepped while a batch is pending, simulator finding F3): drop it, the leader asks again.
+    private mutating func dropAcknowledgements(from index: LogIndex) {
+        outboxAfterPersist.removeAll { message in
+            guard case .appendResponse(let response) = message.payload else { return false }
+            return !response.reject && response.index >= index
+        }
     }
 
     /// Entries must follow prevLogIndex contiguously with non-decreasing terms no later than the
