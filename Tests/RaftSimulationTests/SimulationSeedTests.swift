@@ -70,7 +70,7 @@ import Testing
             \(total { $0.stats.snapshotsInstalled }) installed, \(total { $0.stats.transfers }) transfers; \
             recovery after heal ≤ \(worstRecovery) ticks
             [sim] membership in \(withMembership) seeds: \(total { $0.stats.membershipChanges }) changes accepted, \
-            \(total { $0.stats.membershipRefused }) refused; mean seed time \(mean(true)) with the membership fault \
+            \(total { $0.stats.membershipRefused }) refused (\(total { $0.stats.membershipNotLeader }) notLeader); mean seed time \(mean(true)) with the membership fault \
             enabled, \(mean(false)) without
             """
     }

@@ -31,6 +31,7 @@ struct SimulationStats: Sendable {
     var snapshotsInstalled = 0
     var membershipChanges = 0
     var membershipRefused = 0
+    var membershipNotLeader = 0
     var faultsFired: Set<FaultKind> = []
 }
 

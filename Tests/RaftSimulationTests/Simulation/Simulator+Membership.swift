@@ -11,9 +11,16 @@ extension Simulator {
     func changeMembership() throws(Violation) {
         let idle = nodes.filter { $0.isIdle(now: now) }
         guard !idle.isEmpty else { return }
-        let leader = idle.filter { $0.role == .leader }.max { $0.term < $1.term }
-        // Mostly the leader; sometimes whoever the operator's client reached (notLeader).
-        let target = leader.flatMap { rng.chance(0.9) ? $0 : nil } ?? rng.pick(idle)
+        let leader = nodes.filter { $0.isUp && $0.role == .leader }.max { $0.term < $1.term }
+        // Mostly the leader (once it can take input); sometimes whoever the operator's client
+        // reached, which must refuse unless it leads.
+        let target: SimNode
+        if let leader, rng.chance(0.9) {
+            guard leader.isIdle(now: now) else { return }
+            target = leader
+        } else {
+            target = rng.pick(idle)
+        }
         guard let change = pickChange(at: target) else { return }
         guard try proposeChange(change, at: target) else { return }
         // An impatient operator: a second change at once must be refused (M1 if it is not).
@@ -67,6 +74,7 @@ extension Simulator {
             index = accepted
         } catch {
             stats.membershipRefused += 1
+            if case .notLeader = error { stats.membershipNotLeader += 1 }
             record(.client(node.id, "\(change) refused: \(error)"))
             try observe(node)
             return .failure(error)
