@@ -20,10 +20,13 @@ public struct OutboundHTTPResponse: Sendable, Equatable {
     public var status: Int
     /// The body's first bytes (the caller may stop reading after a few KiB).
     public var bodyPrefix: Data
+    /// Response headers, names lowercased (the last value of a repeated name).
+    public var headers: [String: String]
 
-    public init(status: Int, bodyPrefix: Data) {
+    public init(status: Int, bodyPrefix: Data, headers: [String: String] = [:]) {
         self.status = status
         self.bodyPrefix = bodyPrefix
+        self.headers = headers
     }
 }
 

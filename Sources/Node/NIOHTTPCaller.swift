@@ -131,6 +131,7 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let limit: Int
     private let result: ExchangeResult
     private var status: Int?
+    private var headers: [String: String] = [:]
     private var prefix = Data()
 
     init(head: HTTPRequestHead, body: Data, limit: Int, result: ExchangeResult) {
@@ -153,6 +154,7 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let response):
             status = Int(response.status.code)
+            for (name, value) in response.headers { headers[name.lowercased()] = value }
         case .body(var buffer):
             let room = limit - prefix.count
             if room > 0, let bytes = buffer.readBytes(length: min(room, buffer.readableBytes)) { prefix.append(contentsOf: bytes) }
@@ -179,6 +181,6 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func complete() {
         guard let status else { return }
-        result.finish(.success(OutboundHTTPResponse(status: status, bodyPrefix: prefix)))
+        result.finish(.success(OutboundHTTPResponse(status: status, bodyPrefix: prefix, headers: headers)))
     }
 }

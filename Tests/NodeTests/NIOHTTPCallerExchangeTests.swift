@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
@@ -68,5 +69,42 @@ import Testing
         let caller = NIOHTTPCaller(group: MultiThreadedEventLoopGroup.singleton, node: "n1")
         let response = try await caller.send(try ExecutorWiringTests.request("http://127.0.0.1:\(server.port)/"))
         #expect(response.status == 302)
+        #expect(response.headers["location"] == "http://169.254.169.254/", "headers come back with lowercased names")
+    }
+
+    @Test func theForwarderRelaysTheLeadersAnswerWithItsRaftHeaders() async throws {
+        let body = #"{"id":"t-1"}"#
+        let server = try OneShotServer(answer: Array("""
+            HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nTrireme-Raft-Index: 42\r\n\
+            Trireme-Raft-Term: 3\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)
+            """.utf8))
+        let forwarder = Forwarder(selfID: 2, timeout: 5)
+        let answer = try await forwarder.forward(
+            method: .post, path: "/v1/queues/q/tasks", body: ByteBuffer(string: #"{"kind":"http"}"#),
+            contentType: "application/json", idempotencyKey: "k-1", to: "127.0.0.1:\(server.port)")
+        #expect(answer.status == 201)
+        #expect(String(decoding: answer.body, as: UTF8.self) == body)
+        #expect(answer.contentType == "application/json")
+        #expect(answer.raftIndex == 42)
+        #expect(answer.raftTerm == "3")
+        let head = server.received.withLock { $0 }
+        #expect(head.hasPrefix("POST /v1/queues/q/tasks HTTP/1.1\r\n"), "\(head)")
+        for line in ["Trireme-Forwarded-By: 2", "Idempotency-Key: k-1", "Content-Type: application/json"] {
+            #expect(head.contains(line + "\r\n"), "missing \(line) in \(head)")
+        }
+    }
+
+    @Test func aForwardToAnUnreachableLeaderIsAnUnknownOutcome() async throws {
+        let (fd, port) = try ExecutorWiringTests.listeningSocket(accepting: false)
+        close(fd)
+        let forwarder = Forwarder(selfID: 2, timeout: 2)
+        do {
+            _ = try await forwarder.forward(method: .post, path: "/v1/queues", body: ByteBuffer(), contentType: nil,
+                                            idempotencyKey: nil, to: "127.0.0.1:\(port)")
+            Issue.record("a refused connection must throw")
+        } catch {
+            #expect(error.code == .unavailable)
+            #expect(error.outcome == .unknown)
+        }
     }
 }
