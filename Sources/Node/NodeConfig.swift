@@ -57,6 +57,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// non-members and join with `trireme cluster add` (learner) and `promote`; `members`
     /// is the address book of every node that may ever belong.
     public var initialVoters: [UInt64]?
+    /// Test-only fault hooks (a slow disk through `<dataDir>/fault-fsync-delay-ms`, see
+    /// `FaultHooks`); for chaos runs, never for production.
+    public var testFaultHooks: Bool
     public var snapshotBytes: Int64
 
     public init(nodeId: UInt64, dataDir: String, members: [Member], clusterSecret: String? = nil,
@@ -87,6 +90,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         self.jobSplitBytes = jobSplitBytes
         self.snapshotEntries = snapshotEntries
         initialVoters = nil
+        testFaultHooks = false
         self.snapshotBytes = snapshotBytes
     }
 
@@ -94,7 +98,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case nodeId, dataDir, members, clusterSecret, clusterSecretFile, tickMs, heartbeatTicks, electionTicks
         case maxRequestBytes, writeTimeoutMs, logLevel
         case executorSlots, leaseDurationMs, executorHeartbeatMs, executorLivenessMs, allowedTargets, testTaskKinds
-        case dataRoot, jobSplitBytes, snapshotEntries, snapshotBytes, initialVoters
+        case dataRoot, jobSplitBytes, snapshotEntries, snapshotBytes, initialVoters, testFaultHooks
     }
 
     /// Missing optional keys take their defaults, so a config file names only what it changes.
@@ -123,6 +127,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         snapshotEntries = try c.decodeIfPresent(Int64.self, forKey: .snapshotEntries) ?? defaults.snapshotEntries
         snapshotBytes = try c.decodeIfPresent(Int64.self, forKey: .snapshotBytes) ?? defaults.snapshotBytes
         initialVoters = try c.decodeIfPresent([UInt64].self, forKey: .initialVoters)
+        testFaultHooks = try c.decodeIfPresent(Bool.self, forKey: .testFaultHooks) ?? false
     }
 
     public static func load(path: String) throws -> NodeConfig {

@@ -120,7 +120,8 @@ public final class NodeCore: Service, Sendable {
             snapshots: SnapshotKeeper(
                 files: snapshotFiles,
                 policy: SnapshotPolicy(entries: UInt64(config.config.snapshotEntries), bytes: UInt64(config.config.snapshotBytes)),
-                logger: logger))
+                logger: logger),
+            beforePersist: config.config.testFaultHooks ? FaultHooks(dataDir: config.config.dataDir).beforePersist : nil)
         sink.driver.withLock { $0 = driver }
         driver.start()
         try await transport.start()

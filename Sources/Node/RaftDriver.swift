@@ -75,6 +75,8 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     private let onFatal: @Sendable (String) -> Void
     private let hooks: DriverHooks<Machine>
     private let snapshots: SnapshotKeeper<Machine>?
+    /// Test-only fault injection before every persist (`FaultHooks`); nil in production.
+    private let beforePersist: (() -> Void)?
     private let timing: Timing
     private var logger: Logger
     private var pendingProposals: [UInt64: (term: Term, onApplied: AppliedHandler, onFailed: FailedHandler)] = [:]
@@ -95,7 +97,9 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
          onStatus: @escaping @Sendable (RaftStatus) -> Void,
          onFatal: @escaping @Sendable (String) -> Void,
          hooks: DriverHooks<Machine> = DriverHooks(),
-         snapshots: SnapshotKeeper<Machine>? = nil) {
+         snapshots: SnapshotKeeper<Machine>? = nil,
+         beforePersist: (() -> Void)? = nil) {
+        self.beforePersist = beforePersist
         self.hooks = hooks
         self.snapshots = snapshots
         self.raft = raft
@@ -295,6 +299,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
             // batch's own fsync: a client waits for one fsync round, not two.
             if !effects.committedEntries.isEmpty && !apply(effects.committedEntries) { return false }
             if effects.hardState != nil || !effects.entries.isEmpty {
+                beforePersist?()
                 do {
                     try storage.save(hardState: effects.hardState, entries: effects.entries)
                 } catch {

@@ -95,6 +95,18 @@ fault_partition() {
   log_fault partition end "n$n"
 }
 
+# Slows node $1's disk: every Raft-log persist waits $SLOW_DISK_MS ms (default 200) for $2 s
+# (the node's test-only FaultHooks read <dataDir>/fault-fsync-delay-ms).
+fault_slowdisk() {
+  local n="$1" file="$RUN/n$1/fault-fsync-delay-ms"
+  alive "$n" || return 0
+  log_fault slowdisk start "n$n"
+  echo "${SLOW_DISK_MS:-200}" > "$file.tmp" && mv "$file.tmp" "$file"
+  sleep "$2"
+  rm -f "$file"
+  log_fault slowdisk end "n$n"
+}
+
 # kill -9 every node at once, restart all after $1 seconds.
 fault_restart_all() {
   local n p
@@ -106,10 +118,11 @@ fault_restart_all() {
   log_fault restart-all end all
 }
 
-# Undo everything: resume paused nodes, reconnect links, restart dead nodes.
+# Undo everything: resume paused nodes, reconnect links, heal disks, restart dead nodes.
 heal_all() {
   local n p
   : > "$RUN/blocked.tmp" && mv "$RUN/blocked.tmp" "$RUN/blocked"
+  for n in $NODES; do rm -f "$RUN/n$n/fault-fsync-delay-ms"; done
   for n in $NODES; do p=$(pid_of "$n"); [ -n "$p" ] && kill -CONT "$p" 2>/dev/null; done
   for n in $NODES; do start_node "$n"; done
 }

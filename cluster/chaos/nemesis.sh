@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The mixed nemesis of run.sh: every --every s (±50 %) one fault from --faults
-# (kill,pause,partition,restart-all), on the leader or a random node, held --hold s, then healed,
+# (kill,pause,partition,slowdisk,restart-all), on the leader or a random node, held --hold s, then healed,
 # so at most one fault is active at a time. Stops by itself after --duration s.
 #   cluster/chaos/nemesis.sh --run DIR --faults kill,pause,partition [--duration 60] [--every 8] [--hold 3]
 set -uo pipefail
@@ -9,7 +9,7 @@ FAULTS=kill,pause,partition
 parse_fault_args "$@"
 IFS=, read -r -a CHOICES <<< "$FAULTS"
 for f in "${CHOICES[@]}"; do
-  case "$f" in kill|pause|partition|restart-all) ;; *) echo "unknown fault $f" >&2; exit 2 ;; esac
+  case "$f" in kill|pause|partition|slowdisk|restart-all) ;; *) echo "unknown fault $f" >&2; exit 2 ;; esac
 done
 choose_fault() {
   local f="${CHOICES[$((RANDOM % ${#CHOICES[@]}))]}"

@@ -58,7 +58,8 @@ for i in (1, 2, 3):
                 "peer": f"127.0.0.3{i}:7401" if i == j else f"127.0.0.3{i}:750{j}"} for j in (1, 2, 3)]
     config = {"nodeId": i, "dataDir": f"{run}/n{i}", "clusterSecretFile": f"{run}/secret", "members": members,
               "tickMs": 10, "heartbeatTicks": 5, "electionTicks": 15, "logLevel": "info", "dataRoot": root,
-              "leaseDurationMs": 4000, "executorHeartbeatMs": 1000, "executorLivenessMs": 5000}
+              "leaseDurationMs": 4000, "executorHeartbeatMs": 1000, "executorLivenessMs": 5000,
+              "testFaultHooks": True}
     json.dump(config, open(f"{run}/n{i}.json", "w"), indent=2)
 PY
 
