@@ -67,6 +67,13 @@ extension NodeAPI {
                 guard status.configuration.voters != [id] else {
                     throw APIError(.failedPrecondition, "n\(raw) is the last voter; the cluster would have none")
                 }
+                // A leader removing itself from two voters can deadlock the pair (the removal is in
+                // force on append, so it stops campaigning, while the other voter lacks the entry
+                // and needs its vote; simulator finding F2). Hand leadership over first.
+                guard !(id == status.id && status.configuration.voters.count == 2) else {
+                    throw APIError(.failedPrecondition,
+                                   "n\(raw) leads a two-voter cluster: transfer leadership to the other voter first")
+                }
                 return .remove(id)
             }
         }
