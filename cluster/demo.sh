@@ -46,7 +46,7 @@ done
 echo "new leader n$NL after $(( ($(date +%s%N) - start) / 1000000 )) ms"
 "$BIN" task list demo --server "$(api_of "$F")"
 echo; echo "== restart n$L; it catches up from its own disk and the leader"
-"$ROOT/cluster/up.sh" --no-build | tail -n 4
+"$ROOT/cluster/up.sh" --no-build | sed -n "/^ADDRESS/,/^\$/p"
 echo; echo "== a WordCount job over cluster/sample/corpus.txt, on all three nodes"
 "$ROOT/cluster/wordcount.sh"
 echo; echo "The cluster is still running: try 'trireme --help' ($BIN), cluster/status.sh; stop it with cluster/down.sh"
