@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -47,13 +50,23 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        // Apply: `trireme apply` / `export` — a declared setup (YAML or JSON) and the plan that turns the
+        // cluster's current setup into it. Pure logic over API types; the CLI does the HTTP.
+        .target(
+            name: "Apply",
+            dependencies: ["API", .product(name: "Yams", package: "Yams")],
             exclude: ["README.md"],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "trireme",
-            dependencies: ["Node", "API", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Node", "API", "Apply", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         // Chaos: the checker (pure logic); trireme-chaos: workload, delivery sink and checks against a
@@ -89,6 +102,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ChaosTests", dependencies: ["Chaos"], swiftSettings: strict),
+        .testTarget(name: "ApplyTests", dependencies: ["Apply", "API"], swiftSettings: strict),
         // Multi-process tests: start real `trireme serve` processes (built first by this dependency).
         .testTarget(name: "ClusterTests", dependencies: ["trireme"], swiftSettings: strict),
     ]

@@ -1,0 +1,6 @@
+import Apply
+import Testing
+
+@Test func manifestFormatVersionIsOne() {
+    #expect(Manifest.formatVersion == 1)
+}
