@@ -4,8 +4,7 @@ import Foundation
 /// by the test and killed when the value is released. It records every request it receives
 /// (time, method, path, body and the `X-Trireme-*` headers) as one JSON line; paths under
 /// `/fail` answer 500, everything else 200.
-final class HTTPSink: @unchecked Sendable {
-    // @unchecked: `process` is set in init and only read afterwards.
+final class HTTPSink: Sendable {
     struct Delivery: Decodable {
         var timeMs: Double
         var method: String
@@ -17,9 +16,7 @@ final class HTTPSink: @unchecked Sendable {
         var node: String?
     }
 
-    let port: Int
-    let root: URL
-    private let process: Process
+    private let server: PythonServer
 
     static let script = #"""
     import json, sys, threading, time
@@ -52,35 +49,16 @@ final class HTTPSink: @unchecked Sendable {
     """#
 
     init() async throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("trireme-sink-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        port = try FreePorts.take(1)[0]
-        let scriptURL = root.appendingPathComponent("sink.py")
-        try Data(Self.script.utf8).write(to: scriptURL)
-        _ = FileManager.default.createFile(atPath: root.appendingPathComponent("deliveries.jsonl").path, contents: nil)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scriptURL.path, String(port), root.appendingPathComponent("deliveries.jsonl").path]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        // Ready once it answers (bounded).
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline {
-            if let reply = try? await HTTP.send("GET", "\(url)/healthz", timeout: 1), reply.status == 200 { return }
-            try await Task.sleep(for: .milliseconds(50))
+        server = try await PythonServer(name: "sink", script: Self.script) { root in
+            let log = root.appendingPathComponent("deliveries.jsonl")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            return [log.path]
         }
-        throw ClusterError.setup("HTTP sink did not start on port \(port)")
     }
 
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(at: root)
-    }
-
-    var url: String { "http://127.0.0.1:\(port)" }
+    var port: Int { server.port }
+    var root: URL { server.root }
+    var url: String { server.url }
 
     func deliveries() -> [Delivery] {
         guard let text = try? String(contentsOf: root.appendingPathComponent("deliveries.jsonl"), encoding: .utf8) else { return [] }

@@ -179,11 +179,8 @@ extension ClusterTests {
 /// An HTTP target whose `/flaky/…` paths answer 500 the first time and 200 afterwards;
 /// `/fail/…` always 500; `/slow/…` answers 200 after 2 s; anything else 200. A Python `http.server` on a free loopback port,
 /// killed when the value is released.
-final class FlakySink: @unchecked Sendable {
-    // @unchecked: `process` and `root` are set in init and only read afterwards.
-    let port: Int
-    let root: URL
-    private let process: Process
+final class FlakySink: Sendable {
+    private let server: PythonServer
 
     static let script = #"""
     import sys, threading, time
@@ -212,31 +209,8 @@ final class FlakySink: @unchecked Sendable {
     """#
 
     init() async throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("trireme-flaky-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        port = try FreePorts.take(1)[0]
-        let scriptURL = root.appendingPathComponent("flaky.py")
-        try Data(Self.script.utf8).write(to: scriptURL)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scriptURL.path, String(port)]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline {
-            if let reply = try? await HTTP.send("GET", "\(url)/healthz", timeout: 1), reply.status == 200 { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw ClusterError.setup("flaky sink did not start on port \(port)")
+        server = try await PythonServer(name: "flaky", script: Self.script)
     }
 
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(at: root)
-    }
-
-    var url: String { "http://127.0.0.1:\(port)" }
+    var url: String { server.url }
 }
