@@ -53,7 +53,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            exclude: ["README.md"],
+            // Web/: the dashboard and OpenAPI sources, embedded as WebAssets.swift by Web/embed.py.
+            exclude: ["README.md", "Web"],
             swiftSettings: strict
         ),
         // Apply: `trireme apply` / `export` — a declared setup (YAML or JSON) and the plan that turns the
@@ -95,6 +96,7 @@ let package = Package(
             name: "NodeTests",
             dependencies: [
                 "Node", "Raft", "Executor", "Store",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -4,7 +4,8 @@ import Hummingbird
 
 /// Answers 405 (JSON error, `Allow` header) for a known path asked with a method it does not
 /// serve. Hummingbird 2's router answers 404 for both an unknown path and an unknown method,
-/// and does not expose its route table, so the table is kept here (`NodeAPI.routeMethods`).
+/// so the table is kept here (`NodeAPI.routeMethods`); `OpenAPITests` checks it against the
+/// router's own list (`Router.routes`) and against the OpenAPI document.
 ///
 /// Added to the router AFTER every route: a Hummingbird middleware only wraps the endpoints
 /// added after it, plus the not-found responder, so this one only sees requests no route
@@ -51,6 +52,10 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
 extension NodeAPI {
     /// Every route and its methods, for 405 answers. Keep in step with the `add…Routes`.
     static let routeMethods: [String: [HTTPRequest.Method]] = [
+        "/": [.get],
+        "/dashboard.js": [.get],
+        "/dashboard.css": [.get],
+        "/openapi.json": [.get],
         "/healthz": [.get],
         "/readyz": [.get],
         "/v1/cluster": [.get],

@@ -30,6 +30,7 @@ struct NodeAPI: Sendable {
         addInternalRoutes(to: router)
         addScheduleRoutes(to: router)
         addMembershipRoutes(to: router)
+        addWebRoutes(to: router)
         // Last: it must see only the requests no route took (see its comment).
         router.add(middleware: MethodNotAllowedMiddleware(routes: Self.routeMethods))
         return router
