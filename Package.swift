@@ -87,7 +87,7 @@ let package = Package(
         .executableTarget(name: "StoreBench", dependencies: ["Store", "SQLite"], path: "bench/StoreBench", swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "SQLite"], exclude: ["testdata"], swiftSettings: strict),
-        .testTarget(name: "RaftSimulationTests", dependencies: ["Raft"], exclude: ["README.md"], swiftSettings: strict),
+        .testTarget(name: "RaftSimulationTests", dependencies: ["Raft"], exclude: ["README.md", "FINDINGS.md"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "SQLite"], swiftSettings: strict),
         .testTarget(name: "PreprocessTests", dependencies: ["Preprocess"], swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Store"], swiftSettings: strict),

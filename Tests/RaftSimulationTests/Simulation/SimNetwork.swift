@@ -34,6 +34,12 @@ enum Packet {
 /// a random place of its queue instead (a reconnect, another stream). Loss and duplication are
 /// per packet; partitions block directed links and drop what is already in flight on them when
 /// it arrives. Deliveries pick a random link whose head is due, so links interleave freely.
+///
+/// A link holds at most `linkCapacity` packets; a packet sent into a full link is dropped, as the
+/// node's `PeerLink` drops a batch when its channel is above the write-buffer high-water mark. An
+/// unbounded link is not what the transport does, and it let a leader that re-sent its whole
+/// in-flight window to a lossy follower pile up thousands of stale appends, which then took longer
+/// to drain than the post-heal read check allows (finding F4, seed 201271).
 struct SimNetwork {
     struct InFlight {
         var deliverAt: Int
@@ -47,9 +53,13 @@ struct SimNetwork {
     var duplicateRate = 0.0
     var reorderRate = 0.0
     var maxDelayTicks = 1
-    /// Packets lost to `lossRate` and slipped ahead by `reorderRate` (for coverage).
+    /// Packets a link holds at most (see the type's comment).
+    var linkCapacity = 1024
+    /// Packets lost to `lossRate` and slipped ahead by `reorderRate` (for coverage), and packets
+    /// dropped because their link was full.
     private(set) var lost = 0
     private(set) var reordered = 0
+    private(set) var overflowed = 0
 
     init(nodeCount: Int) {
         self.nodeCount = nodeCount
@@ -72,6 +82,10 @@ struct SimNetwork {
             if isBlocked(m.from, m.to) { return false }
             if rng.chance(lossRate) {
                 lost += 1
+                return false
+            }
+            if queues[slot(packet.link)].count >= linkCapacity {
+                overflowed += 1
                 return false
             }
         }

@@ -55,7 +55,7 @@ struct SimulationOptions: Sendable {
     /// (plus 4 ticks per entry it still has to replicate).
     var livenessTicks = 200
     /// Let a leader remove itself from a two-voter configuration (finding F2 in
-    /// .notes/sim-findings.md: the cluster can deadlock). Off unless SIM_F2=1.
+    /// Tests/RaftSimulationTests/FINDINGS.md: the cluster can deadlock). Off unless SIM_F2=1.
     var removeLeaderOfTwo = false
     /// `tickProbability` after the heal: the "CPUs" are no longer overloaded either.
     var quietTickProbability = 0.01

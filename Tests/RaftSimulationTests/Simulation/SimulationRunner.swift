@@ -24,7 +24,8 @@ struct SimulationFailure: Error, Sendable, CustomStringConvertible {
 }
 
 /// Reads the environment, picks seeds, runs them (two at a time: this box has two cores) and
-/// formats failures with their one-line replay command.
+/// formats failures with their one-line replay command. Unset environment: seeds 1…500 plus
+/// `regressionSeeds`.
 ///   SIM_SEED=S     replay exactly one seed (or a comma-separated list)
 ///   SIM_SEEDS=N    soak: N seeds from SIM_SEED_BASE (default: a random base, printed)
 ///   SIM_STEPS=K    steps per seed in the fault phase
@@ -34,6 +35,9 @@ struct SimulationFailure: Error, Sendable, CustomStringConvertible {
 struct SimulationRunner: Sendable {
     static let ciSeeds = 500
     static let ciSteps = 3_000
+    /// Seeds outside 1…500 that once failed, run in CI too (`Tests/RaftSimulationTests/FINDINGS.md`): F3 (an ack
+    /// of truncated entries) and F4 (unbounded links: a drain longer than the read check allows).
+    static let regressionSeeds: [UInt64] = [100_939, 201_271]
 
     var seeds: [UInt64]
     var steps: Int
@@ -51,7 +55,7 @@ struct SimulationRunner: Sendable {
             print("[sim] soak: \(count) seeds from SIM_SEED_BASE=\(base)")
             seeds = (0..<UInt64(count)).map { base &+ $0 }
         } else {
-            seeds = (1...UInt64(Self.ciSeeds)).map { $0 }
+            seeds = (1...UInt64(Self.ciSeeds)).map { $0 } + Self.regressionSeeds
         }
     }
 
