@@ -7,21 +7,26 @@ import NIOCore
 /// bundle, whose `Bundle.module` calls fatalError on Linux when the bundle directory is not next
 /// to a copied binary; a node must keep running wherever its binary goes.
 extension NodeAPI {
-    /// Only our own script, style and API: no inline code, no other origin, no framing.
-    static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        + "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-
-    func addWebRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/") { _, _ in Self.asset(WebAssets.indexHTML, type: "text/html; charset=utf-8") }
-        router.get("/dashboard.js") { _, _ in Self.asset(WebAssets.dashboardJS, type: "text/javascript; charset=utf-8") }
-        router.get("/dashboard.css") { _, _ in Self.asset(WebAssets.dashboardCSS, type: "text/css; charset=utf-8") }
-        router.get("/openapi.json") { _, _ in Self.asset(WebAssets.openAPIJSON, type: "application/json; charset=utf-8") }
+    /// Only our own script and style, no inline code, no framing; the API of this node and of
+    /// the other members (the dashboard reads each member's `/v1/cluster`, which answers any origin).
+    static func contentSecurityPolicy(memberAPIs: [String]) -> String {
+        let members = memberAPIs.map { "http://\($0)" }.joined(separator: " ")
+        return "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' \(members); "
+            + "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     }
 
-    static func asset(_ text: String, type: String) -> Response {
+    func addWebRoutes(to router: Router<BasicRequestContext>) {
+        let csp = Self.contentSecurityPolicy(memberAPIs: core.config.config.members.map(\.api))
+        router.get("/") { _, _ in Self.asset(WebAssets.indexHTML, type: "text/html; charset=utf-8", csp: csp) }
+        router.get("/dashboard.js") { _, _ in Self.asset(WebAssets.dashboardJS, type: "text/javascript; charset=utf-8", csp: csp) }
+        router.get("/dashboard.css") { _, _ in Self.asset(WebAssets.dashboardCSS, type: "text/css; charset=utf-8", csp: csp) }
+        router.get("/openapi.json") { _, _ in Self.asset(WebAssets.openAPIJSON, type: "application/json; charset=utf-8", csp: csp) }
+    }
+
+    static func asset(_ text: String, type: String, csp: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = type
-        headers[.contentSecurityPolicy] = contentSecurityPolicy
+        headers[.contentSecurityPolicy] = csp
         headers[.xContentTypeOptions] = "nosniff"
         // Small and versioned with the binary: revalidating costs little and never shows a
         // dashboard older than the node.

@@ -64,7 +64,9 @@ struct NodeAPI: Sendable {
             lastIndex: status.lastIndex.rawValue, members: members,
             executors: try await clusterExecutors(), snapshotIndex: status.snapshotIndex.rawValue,
             latestSnapshot: core.snapshotFiles.list().first?.name)
-        return HTTPSupport.json(body)
+        // Read-only and no secret: any origin may read it, so each node's dashboard shows every
+        // member's own view (role, term, indexes).
+        return HTTPSupport.json(body, headers: [.accessControlAllowOrigin: "*"])
     }
 
     /// From this node's applied state (a stale read: the status is this node's view anyway).
@@ -188,11 +190,20 @@ struct NodeAPI: Sendable {
     /// Runs `body` against the store: linearizable (ReadIndex) unless `?consistency=stale`.
     func read<T: Sendable>(_ request: Request, _ body: @escaping @Sendable (StateStore) throws -> T) async throws -> T {
         guard let driver = core.driver else { throw APIError(.unavailable, "node is starting") }
-        let stale = request.uri.queryParameters["consistency"].map { String($0) } == "stale"
+        let consistency = request.uri.queryParameters["consistency"].map { String($0) }
+        // A typo must not silently buy the other guarantee (found by schemathesis).
+        guard consistency == nil || consistency == "stale" || consistency == "linearizable" else {
+            throw APIError(.invalidArgument, "consistency must be stale or linearizable", field: "consistency")
+        }
+        let stale = consistency == "stale"
         do {
             return try await driver.read(linearizable: !stale) { machine in try body(machine.store) }
         } catch let error as DriverError {
             throw apiError(error)
+        } catch StoreError.invalidCommand(let error) {
+            // A query refusing its input (a malformed pageToken): the client's fault, 400 not 500
+            // (found by schemathesis, cluster/api-fuzz.sh).
+            throw NodeAPI.apiError(error)
         }
     }
 

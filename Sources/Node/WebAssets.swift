@@ -16,20 +16,22 @@ enum WebAssets {
   <h1>Trireme</h1>
   <span id="node" class="muted">connecting…</span>
   <span id="updated" class="muted"></span>
+  <a href="/openapi.json" class="muted">API</a>
 </header>
 <main>
+  <p id="error" class="error" hidden></p>
   <section>
     <h2>Cluster</h2>
     <div id="cluster-summary" class="summary"></div>
     <table id="members">
-      <thead><tr><th>Node</th><th>API</th><th>Raft role</th><th>Membership</th><th>Match index</th></tr></thead>
+      <thead><tr><th>Node</th><th>API</th><th>Raft role</th><th>Membership</th><th>Term</th><th>Commit</th><th>Applied</th><th>Last</th><th>Match</th></tr></thead>
       <tbody></tbody>
     </table>
   </section>
   <section>
     <h2>Queues</h2>
     <table id="queues">
-      <thead><tr><th>Queue</th><th>State</th><th>Depth</th><th>Running</th><th>Succeeded</th><th>Dead</th><th>Rate</th><th></th></tr></thead>
+      <thead><tr><th>Queue</th><th>State</th><th>Depth</th><th>Running</th><th>Succeeded</th><th>Dead</th><th>Rate (finished)</th><th></th></tr></thead>
       <tbody></tbody>
     </table>
   </section>
@@ -40,19 +42,25 @@ enum WebAssets {
       <tbody></tbody>
     </table>
   </section>
+  <section id="tasks-section">
+    <h2 id="tasks-title">Tasks (pick a queue)</h2>
+    <table id="tasks">
+      <thead><tr><th>Task</th><th>Name</th><th>Kind</th><th>State</th><th>Attempts</th><th>Last error</th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </section>
   <section>
-    <h2>Task attempts</h2>
+    <h2 id="attempts">Task attempts</h2>
     <form id="attempts-form">
       <input id="attempts-queue" placeholder="queue" required>
       <input id="attempts-task" placeholder="task id" required>
       <button type="submit">Show</button>
     </form>
-    <table id="attempts">
+    <table id="attempts-table">
       <thead><tr><th>#</th><th>Executor</th><th>Node</th><th>Dispatched</th><th>Duration</th><th>Outcome</th><th>Error</th></tr></thead>
       <tbody></tbody>
     </table>
   </section>
-  <p id="error" class="error" hidden></p>
 </main>
 </body>
 </html>
@@ -60,12 +68,291 @@ enum WebAssets {
 """####
 
     static let dashboardJS = ####"""
-// filled in below
+// Trireme dashboard: plain JavaScript, no build step, no other origin. Reads the client API of
+// the node that served it (and /v1/cluster of every member, which answers cross-origin GETs).
+// Lists use the watch API when the node offers it (an X-Trireme-Index header: the next request
+// long-polls with ?waitIndex=N&wait=30s); otherwise they poll every second.
+"use strict";
+
+const $ = (selector) => document.querySelector(selector);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const state = { self: null, queues: [], jobs: new Map(), rates: new Map(), selectedQueue: null, selectedTask: null };
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "width") node.style.width = value; // CSSOM: allowed by the CSP, a style attribute is not
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child instanceof Node ? child : String(child ?? ""));
+  return node;
+}
+
+function fill(tbody, rows, empty) {
+  tbody.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: "9", class: "muted" }, empty))]));
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(path, { cache: "no-store", ...options });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${response.status}`);
+  return { body, index: response.headers.get("X-Trireme-Index") };
+}
+
+function showError(error) {
+  const box = $("#error");
+  box.hidden = !error;
+  box.textContent = error ? String(error.message || error) : "";
+}
+
+// Calls render(body) on every change of path: long-polls while the node offers watch, else
+// polls every second. Never two requests at once per list; errors back off one second.
+async function watch(path, render) {
+  let index = null;
+  for (;;) {
+    const started = Date.now();
+    try {
+      const sep = path.includes("?") ? "&" : "?";
+      const url = index === null ? path : `${path}${sep}waitIndex=${index}&wait=30s`;
+      const result = await api(url);
+      render(result.body);
+      showError(null);
+      const fresh = result.index !== null && result.index !== index;
+      index = result.index;
+      // Without watch (or if a long poll came back at once, unchanged) wait before the next call.
+      if (index === null) await sleep(1000);
+      else if (!fresh && Date.now() - started < 250) await sleep(250);
+    } catch (error) {
+      showError(error);
+      index = null;
+      await sleep(1000);
+    }
+  }
+}
+
+// ---- cluster ----
+
+function origin(address) { return `http://${address}`; }
+
+async function refreshCluster() {
+  const { body: self } = await api("/v1/cluster?consistency=stale");
+  state.self = self;
+  $("#node").textContent = `this node: n${self.nodeId}`;
+  const leader = self.leader ?? null;
+  const summary = [
+    ["Leader", leader === null ? "none" : `n${leader}`, "leader"], ["Term", self.term, "term"],
+    ["Commit index", self.commitIndex, "commit"], ["Applied index", self.appliedIndex, "applied"],
+    ["Snapshot index", self.snapshotIndex ?? 0, "snapshot"], ["Executors", (self.executors ?? []).length, "executors"],
+  ];
+  $("#cluster-summary").replaceChildren(...summary.map(([label, value, id]) =>
+    el("div", { class: "stat" }, el("span", { class: "label" }, label), el("span", { class: "value", id }, value))));
+  // Each member's own view (role, term, indexes); the leader's view gives match indexes.
+  const views = await Promise.all(self.members.map((member) => member.id === self.nodeId
+    ? Promise.resolve(self)
+    : fetch(`${origin(member.apiAddress)}/v1/cluster?consistency=stale`, { cache: "no-store" })
+        .then((r) => (r.ok ? r.json() : null)).catch(() => null)));
+  const leaderView = views.find((view) => view && view.role === "leader");
+  const match = new Map((leaderView?.members ?? []).map((m) => [m.id, m.matchIndex]));
+  fill($("#members tbody"), self.members.map((member, i) => {
+    const view = views[i];
+    const role = view ? view.role : "unreachable";
+    return el("tr", { "data-member": member.id, class: member.id === self.nodeId ? "self" : "" },
+      el("td", {}, el("a", { href: `${origin(member.apiAddress)}/` }, `n${member.id}`)),
+      el("td", {}, member.apiAddress),
+      el("td", {}, el("span", { class: `badge ${role}` }, role)),
+      el("td", {}, member.role ?? "-"),
+      el("td", {}, view ? view.term : "-"),
+      el("td", {}, view ? view.commitIndex : "-"),
+      el("td", {}, view ? view.appliedIndex : "-"),
+      el("td", {}, view ? view.lastIndex : "-"),
+      el("td", {}, match.get(member.id) ?? "-"));
+  }), "no members");
+}
+
+async function clusterLoop() {
+  for (;;) {
+    try { await refreshCluster(); showError(null); } catch (error) { showError(error); }
+    $("#updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+    await sleep(1000);
+  }
+}
+
+// ---- queues ----
+
+function queueRate(queue) {
+  // Tasks finished per second, measured between two updates.
+  const stats = queue.stats ?? {};
+  const done = (stats.succeeded ?? 0) + (stats.dead ?? 0) + (stats.cancelled ?? 0);
+  const now = Date.now();
+  const last = state.rates.get(queue.name);
+  let rate = last ? last.rate : 0;
+  if (last && now - last.time >= 900) rate = Math.max(0, (done - last.done) / ((now - last.time) / 1000));
+  if (!last || now - last.time >= 900) state.rates.set(queue.name, { done, time: now, rate });
+  return rate;
+}
+
+async function queueVerb(name, verb) {
+  try { await api(`/v1/queues/${encodeURIComponent(name)}:${verb}`, { method: "POST" }); } catch (error) { showError(error); }
+}
+
+function renderQueues(body) {
+  state.queues = body.queues;
+  fill($("#queues tbody"), body.queues.map((queue) => {
+    const stats = queue.stats ?? {};
+    const depth = (stats.queued ?? 0) + (stats.leased ?? 0) + (stats.running ?? 0);
+    const paused = queue.state === "paused";
+    const limit = queue.rateLimits.maxDispatchesPerSecond;
+    return el("tr", { "data-queue": queue.name },
+      el("td", {}, el("a", { href: "#tasks-section", onclick: () => selectQueue(queue.name) }, queue.name)),
+      el("td", {}, el("span", { class: `badge ${queue.state}` }, queue.state)),
+      el("td", { class: "num" }, depth), el("td", { class: "num" }, stats.running ?? 0),
+      el("td", { class: "num" }, stats.succeeded ?? 0), el("td", { class: "num" }, stats.dead ?? 0),
+      el("td", { class: "num" }, `${queueRate(queue).toFixed(1)}/s (max ${limit})`),
+      el("td", {}, el("button", { type: "button", onclick: () => queueVerb(queue.name, paused ? "resume" : "pause") },
+        paused ? "Resume" : "Pause")));
+  }), "no queues");
+}
+
+// ---- jobs ----
+
+function renderJobs(body) {
+  const jobs = body.jobs.slice().sort((a, b) => b.createTime.localeCompare(a.createTime)).slice(0, 10);
+  for (const job of jobs) {
+    const known = state.jobs.get(job.id);
+    // The list carries no counters; keep the detailed ones until the job's own read replaces them.
+    state.jobs.set(job.id, known && known.state === job.state ? { ...job, counters: known.counters } : job);
+  }
+  for (const id of state.jobs.keys()) if (!jobs.some((job) => job.id === id)) state.jobs.delete(id);
+  drawJobs();
+}
+
+function drawJobs() {
+  const jobs = [...state.jobs.values()].sort((a, b) => b.createTime.localeCompare(a.createTime));
+  fill($("#jobs tbody"), jobs.map((job) => {
+    const c = job.counters ?? {};
+    const total = c.tasksTotal ?? 0;
+    const done = c.tasksDone ?? 0;
+    const percent = total ? Math.round((100 * done) / total) : (job.state === "DONE" ? 100 : 0);
+    const counters = Object.entries(c).filter(([key]) => !key.startsWith("tasks"))
+      .map(([key, value]) => `${key} ${value.toLocaleString("en")}`).join(" · ");
+    return el("tr", { "data-job": job.id, "data-tasks-done": done, "data-tasks-total": total },
+      el("td", { class: "mono" }, job.id), el("td", {}, job.template),
+      el("td", {}, el("span", { class: `badge ${job.state.toLowerCase()}` }, job.state)),
+      el("td", {}, el("div", { class: "bar" }, el("div", { class: "fill", width: `${percent}%` })),
+        el("span", { class: "progress-text" }, `${done}/${total} tasks (${percent}%)`)),
+      el("td", { class: "small" }, job.error ? `error: ${job.error}` : counters || "-"));
+  }), "no jobs");
+}
+
+async function jobDetailLoop() {
+  // Counters come from GET /v1/jobs/{id}: refresh every second while a shown job can change.
+  for (;;) {
+    const live = [...state.jobs.values()].filter((job) => !job.counters || Object.keys(job.counters).length === 0
+      || ["QUEUED", "RUNNING", "CANCELLING"].includes(job.state));
+    await Promise.all(live.map((job) => api(`/v1/jobs/${encodeURIComponent(job.id)}?consistency=stale`)
+      .then(({ body }) => state.jobs.set(body.id, body)).catch(() => {})));
+    if (live.length) drawJobs();
+    await sleep(1000);
+  }
+}
+
+// ---- tasks and attempts ----
+
+function selectQueue(name) {
+  state.selectedQueue = name;
+  $("#tasks-title").textContent = `Tasks of ${name}`;
+  $("#attempts-queue").value = name;
+}
+
+async function tasksLoop() {
+  for (;;) {
+    const queue = state.selectedQueue;
+    if (queue) {
+      try {
+        const { body } = await api(`/v1/queues/${encodeURIComponent(queue)}/tasks?consistency=stale&pageSize=20`);
+        fill($("#tasks tbody"), body.tasks.map((task) => el("tr", {},
+          el("td", { class: "mono" }, el("a", { href: "#attempts", onclick: () => showAttempts(queue, task.id) }, task.id)),
+          el("td", {}, task.name ?? "-"), el("td", {}, task.kind),
+          el("td", {}, el("span", { class: `badge ${task.state}` }, task.state)),
+          el("td", { class: "num" }, task.attempts), el("td", { class: "small" }, task.lastError ?? ""))), "no tasks");
+      } catch (error) { showError(error); }
+    }
+    if (state.selectedTask) await showAttempts(...state.selectedTask);
+    await sleep(1000);
+  }
+}
+
+async function showAttempts(queue, task) {
+  state.selectedTask = [queue, task];
+  $("#attempts-queue").value = queue;
+  $("#attempts-task").value = task;
+  try {
+    const { body } = await api(`/v1/queues/${encodeURIComponent(queue)}/tasks/${encodeURIComponent(task)}/attempts?consistency=stale`);
+    fill($("#attempts-table tbody"), body.attempts.map((a) => el("tr", {},
+      el("td", { class: "num" }, a.attempt), el("td", {}, a.executor), el("td", {}, a.node ?? "-"),
+      el("td", { class: "small" }, a.dispatchTime), el("td", { class: "num" }, a.durationMs === undefined ? "…" : `${a.durationMs} ms`),
+      el("td", {}, el("span", { class: `badge ${a.outcome ?? "running"}` }, a.outcome ?? "in flight")),
+      el("td", { class: "small" }, a.error ?? ""))), "no attempts yet");
+  } catch (error) {
+    showError(error);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("#attempts-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    showAttempts($("#attempts-queue").value.trim(), $("#attempts-task").value.trim());
+  });
+  clusterLoop();
+  watch("/v1/queues?consistency=stale&pageSize=1000", renderQueues);
+  watch("/v1/jobs?consistency=stale&pageSize=1000", renderJobs);
+  jobDetailLoop();
+  tasksLoop();
+});
 
 """####
 
     static let dashboardCSS = ####"""
-/* filled in below */
+:root {
+  --bg: #f6f7f9; --card: #fff; --ink: #1d2330; --muted: #6b7385; --line: #e2e5ec;
+  --accent: #2f6fde; --ok: #1f9d55; --warn: #c27c0e; --bad: #d0342c;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; font-size: 14px;
+}
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--ink); }
+header { display: flex; align-items: baseline; gap: 1.2em; padding: 0.8em 1.5em; background: #1d2330; color: #fff; }
+header h1 { margin: 0; font-size: 1.3em; letter-spacing: 0.04em; }
+header .muted, header a { color: #aab2c5; }
+main { padding: 1em 1.5em; display: grid; gap: 1em; }
+section { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 0.8em 1em; }
+h2 { margin: 0 0 0.6em; font-size: 1.05em; }
+table { width: 100%; border-collapse: collapse; }
+th, td { text-align: left; padding: 0.35em 0.6em; border-bottom: 1px solid var(--line); vertical-align: middle; }
+th { color: var(--muted); font-weight: 600; font-size: 0.9em; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.self td:first-child::after { content: " (this node)"; color: var(--muted); font-size: 0.85em; }
+.muted { color: var(--muted); }
+.small { font-size: 0.85em; color: var(--muted); }
+.mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.85em; }
+.summary { display: flex; flex-wrap: wrap; gap: 0.8em; margin-bottom: 0.8em; }
+.stat { background: var(--bg); border-radius: 6px; padding: 0.4em 0.9em; min-width: 8em; }
+.stat .label { display: block; color: var(--muted); font-size: 0.8em; }
+.stat .value { font-size: 1.3em; font-weight: 600; font-variant-numeric: tabular-nums; }
+.badge { display: inline-block; padding: 0.1em 0.55em; border-radius: 999px; font-size: 0.85em; background: var(--line); }
+.badge.leader, .badge.running, .badge.succeeded, .badge.done { background: #dcf3e5; color: var(--ok); }
+.badge.follower, .badge.queued, .badge.leased { background: #e3ecfb; color: var(--accent); }
+.badge.candidate, .badge.precandidate, .badge.paused, .badge.cancelling { background: #fbefd9; color: var(--warn); }
+.badge.unreachable, .badge.dead, .badge.failed, .badge.cancelled, .badge.lease_expired, .badge.deadline_exceeded { background: #fbe1df; color: var(--bad); }
+.bar { display: inline-block; width: 12em; height: 0.7em; background: var(--line); border-radius: 999px; overflow: hidden; vertical-align: middle; margin-right: 0.6em; }
+.bar .fill { height: 100%; background: var(--accent); transition: width 0.4s; }
+button { font: inherit; padding: 0.2em 0.8em; border: 1px solid var(--line); border-radius: 5px; background: var(--bg); cursor: pointer; }
+button:hover { border-color: var(--accent); }
+form { display: flex; gap: 0.5em; margin-bottom: 0.6em; }
+input { font: inherit; padding: 0.2em 0.5em; border: 1px solid var(--line); border-radius: 5px; }
+.error { background: #fbe1df; color: var(--bad); padding: 0.5em 1em; border-radius: 6px; margin: 0; }
+a { color: var(--accent); }
 
 """####
 
@@ -504,6 +791,56 @@ enum WebAssets {
          "$ref": "#/components/schemas/Queue"
         }
        }
+      },
+      "links": {
+       "getQueue": {
+        "operationId": "getQueue",
+        "parameters": {
+         "queue": "$response.body#/name"
+        }
+       },
+       "updateQueue": {
+        "operationId": "updateQueue",
+        "parameters": {
+         "queue": "$response.body#/name"
+        }
+       },
+       "deleteQueue": {
+        "operationId": "deleteQueue",
+        "parameters": {
+         "queue": "$response.body#/name"
+        }
+       },
+       "pauseQueue": {
+        "operationId": "pauseQueue",
+        "parameters": {
+         "queue": "$response.body#/name"
+        }
+       },
+       "resumeQueue": {
+        "operationId": "resumeQueue",
+        "parameters": {
+         "queue": "$response.body#/name"
+        }
+       },
+       "purgeQueue": {
+        "operationId": "purgeQueue",
+        "parameters": {
+         "queue": "$response.body#/name"
+        }
+       },
+       "listTasks": {
+        "operationId": "listTasks",
+        "parameters": {
+         "queue": "$response.body#/name"
+        }
+       },
+       "createTask": {
+        "operationId": "createTask",
+        "parameters": {
+         "queue": "$response.body#/name"
+        }
+       }
       }
      },
      "400": {
@@ -882,6 +1219,50 @@ enum WebAssets {
          "$ref": "#/components/schemas/Task"
         }
        }
+      },
+      "links": {
+       "getTask": {
+        "operationId": "getTask",
+        "parameters": {
+         "queue": "$response.body#/queue",
+         "task": "$response.body#/id"
+        }
+       },
+       "deleteTask": {
+        "operationId": "deleteTask",
+        "parameters": {
+         "queue": "$response.body#/queue",
+         "task": "$response.body#/id"
+        }
+       },
+       "runTask": {
+        "operationId": "runTask",
+        "parameters": {
+         "queue": "$response.body#/queue",
+         "task": "$response.body#/id"
+        }
+       },
+       "cancelTask": {
+        "operationId": "cancelTask",
+        "parameters": {
+         "queue": "$response.body#/queue",
+         "task": "$response.body#/id"
+        }
+       },
+       "redriveTask": {
+        "operationId": "redriveTask",
+        "parameters": {
+         "queue": "$response.body#/queue",
+         "task": "$response.body#/id"
+        }
+       },
+       "listAttempts": {
+        "operationId": "listAttempts",
+        "parameters": {
+         "queue": "$response.body#/queue",
+         "task": "$response.body#/id"
+        }
+       }
       }
      },
      "400": {
@@ -1252,6 +1633,20 @@ enum WebAssets {
          "$ref": "#/components/schemas/Job"
         }
        }
+      },
+      "links": {
+       "getJob": {
+        "operationId": "getJob",
+        "parameters": {
+         "job": "$response.body#/id"
+        }
+       },
+       "cancelJob": {
+        "operationId": "cancelJob",
+        "parameters": {
+         "job": "$response.body#/id"
+        }
+       }
       }
      },
      "400": {
@@ -1426,6 +1821,38 @@ enum WebAssets {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Schedule"
+        }
+       }
+      },
+      "links": {
+       "getSchedule": {
+        "operationId": "getSchedule",
+        "parameters": {
+         "schedule": "$response.body#/name"
+        }
+       },
+       "updateSchedule": {
+        "operationId": "updateSchedule",
+        "parameters": {
+         "schedule": "$response.body#/name"
+        }
+       },
+       "deleteSchedule": {
+        "operationId": "deleteSchedule",
+        "parameters": {
+         "schedule": "$response.body#/name"
+        }
+       },
+       "pauseSchedule": {
+        "operationId": "pauseSchedule",
+        "parameters": {
+         "schedule": "$response.body#/name"
+        }
+       },
+       "resumeSchedule": {
+        "operationId": "resumeSchedule",
+        "parameters": {
+         "schedule": "$response.body#/name"
         }
        }
       }
@@ -1683,6 +2110,13 @@ enum WebAssets {
  },
  "components": {
   "schemas": {
+   "Identifier": {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 500,
+    "pattern": "^[A-Za-z0-9._-]+$",
+    "description": "1-500 bytes of letters, digits, '-', '_' or '.'."
+   },
    "Error": {
     "type": "object",
     "properties": {
@@ -1996,7 +2430,7 @@ enum WebAssets {
     "type": "object",
     "properties": {
      "name": {
-      "type": "string",
+      "$ref": "#/components/schemas/Identifier",
       "description": "Required on create; ignored on PATCH."
      },
      "rateLimits": {
@@ -2083,7 +2517,7 @@ enum WebAssets {
     "type": "object",
     "properties": {
      "name": {
-      "type": "string"
+      "$ref": "#/components/schemas/Identifier"
      },
      "kind": {
       "type": "string",
@@ -2388,7 +2822,7 @@ enum WebAssets {
     "type": "object",
     "properties": {
      "name": {
-      "type": "string"
+      "$ref": "#/components/schemas/Identifier"
      },
      "cron": {
       "type": "string",
@@ -2399,7 +2833,7 @@ enum WebAssets {
       "description": "IANA name; default UTC."
      },
      "queue": {
-      "type": "string"
+      "$ref": "#/components/schemas/Identifier"
      },
      "task": {
       "$ref": "#/components/schemas/TaskTemplate"
@@ -2565,8 +2999,7 @@ enum WebAssets {
     "required": true,
     "description": "Queue name.",
     "schema": {
-     "type": "string",
-     "minLength": 1
+     "$ref": "#/components/schemas/Identifier"
     }
    },
    "task": {
@@ -2575,8 +3008,7 @@ enum WebAssets {
     "required": true,
     "description": "Task id.",
     "schema": {
-     "type": "string",
-     "minLength": 1
+     "$ref": "#/components/schemas/Identifier"
     }
    },
    "job": {
@@ -2585,8 +3017,7 @@ enum WebAssets {
     "required": true,
     "description": "Job id.",
     "schema": {
-     "type": "string",
-     "minLength": 1
+     "$ref": "#/components/schemas/Identifier"
     }
    },
    "schedule": {
@@ -2595,8 +3026,7 @@ enum WebAssets {
     "required": true,
     "description": "Schedule name.",
     "schema": {
-     "type": "string",
-     "minLength": 1
+     "$ref": "#/components/schemas/Identifier"
     }
    },
    "member": {
@@ -2659,7 +3089,7 @@ enum WebAssets {
     "in": "header",
     "description": "Makes a retried create return the first outcome.",
     "schema": {
-     "type": "string"
+     "$ref": "#/components/schemas/Identifier"
     }
    }
   }
