@@ -268,4 +268,10 @@ public enum APIHeader {
     public static let idempotencyKey = "Idempotency-Key"
     /// Set by a follower when it forwards a write, so the leader never forwards it again.
     public static let forwardedBy = "Trireme-Forwarded-By"
+    /// On every client-API answer: the log index of the state it reflects (a write's own index,
+    /// or the applied index its read saw). Pass it back as `?waitIndex=` to watch for changes.
+    public static let index = "X-Trireme-Index"
+    /// On every answer: the request's id (the client's own `X-Request-Id` if plain), also in
+    /// the node's log lines for the request.
+    public static let requestID = "X-Request-Id"
 }

@@ -130,6 +130,8 @@ extension HTTPField.Name {
     static let idempotencyKey = constant(APIHeader.idempotencyKey)
     static let forwardedBy = constant(APIHeader.forwardedBy)
     static let triremeSignature = constant(CommandBatch.signatureHeader)
+    static let triremeIndex = constant(APIHeader.index)
+    static let requestID = constant(APIHeader.requestID)
 
     /// Our own header-name constants; an invalid one is a bug in this file, never input.
     private static func constant(_ name: String) -> HTTPField.Name {

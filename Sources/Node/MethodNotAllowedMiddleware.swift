@@ -58,6 +58,7 @@ extension NodeAPI {
         "/openapi.json": [.get],
         "/healthz": [.get],
         "/readyz": [.get],
+        "/metrics": [.get],
         "/v1/cluster": [.get],
         "/v1/cluster/members": [.post],
         "/v1/cluster/members/:member": [.post, .delete],

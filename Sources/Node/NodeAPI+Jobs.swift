@@ -29,11 +29,14 @@ extension NodeAPI {
         router.get("/v1/jobs") { request, _ in
             let token = request.uri.queryParameters["pageToken"].map(String.init)
             let size = try Self.pageSize(request)
+            try await self.watch(request, keys: [ApplyObserver.anyJobKey])
             let page = try await self.read(request) { store in try store.listJobs(pageToken: token, pageSize: size) }
             return HTTPSupport.json(JobList(jobs: page.items.map { Self.body($0, progress: nil) }, nextPageToken: page.nextPageToken))
         }
         router.get("/v1/jobs/:job") { request, context in
-            try await self.jobResponse(request, id: try Self.plainName(context, "job"), status: .ok)
+            let id = try Self.plainName(context, "job")
+            try await self.watch(request, keys: ["j:\(id)"])
+            return try await self.jobResponse(request, id: id, status: .ok)
         }
         router.post("/v1/jobs/:job") { request, context in
             let (id, verb) = try Self.nameAndVerb(context, "job")

@@ -17,6 +17,7 @@ extension NodeAPI {
         router.get("/v1/queues") { request, _ in
             let token = request.uri.queryParameters["pageToken"].map(String.init)
             let size = try Self.pageSize(request)
+            try await self.watch(request, keys: [ApplyObserver.anyQueueKey])
             let (page, counts) = try await self.read(request) { store in
                 (try store.listQueues(pageToken: token, pageSize: size), try store.allTaskCounts())
             }
@@ -25,6 +26,7 @@ extension NodeAPI {
         }
         router.get("/v1/queues/:queue") { request, context in
             let name = try Self.plainName(context)
+            try await self.watch(request, keys: ["q:\(name)"])
             return try await self.queueResponse(request, name: name, status: .ok)
         }
         router.patch("/v1/queues/:queue") { request, context in

@@ -38,6 +38,7 @@ extension NodeAPI {
                 state = parsed
             }
             let filter = state
+            try await self.watch(request, keys: ["q:\(queue)"])
             let (exists, page) = try await self.read(request) { store in
                 (try store.queue(queue) != nil, try store.listTasks(queue: queue, state: filter, pageToken: token, pageSize: size))
             }
@@ -47,11 +48,13 @@ extension NodeAPI {
         router.get("/v1/queues/:queue/tasks/:task") { request, context in
             let queue = try Self.plainName(context)
             let id = try Self.plainName(context, "task")
+            try await self.watch(request, keys: Self.taskWatchKeys(queue: queue, id: id))
             return try await self.taskResponse(request, queue: queue, id: id, status: .ok)
         }
         router.get("/v1/queues/:queue/tasks/:task/attempts") { request, context in
             let queue = try Self.plainName(context)
             let id = try Self.plainName(context, "task")
+            try await self.watch(request, keys: Self.taskWatchKeys(queue: queue, id: id))
             let (task, attempts) = try await self.read(request) { store in (try store.task(id), try store.attempts(taskID: id)) }
             guard let task, task.queue == queue else { throw APIError(.notFound, "no such task in queue \(queue)") }
             return HTTPSupport.json(AttemptList(attempts: attempts.map(Self.body)))

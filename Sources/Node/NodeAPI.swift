@@ -20,6 +20,8 @@ struct NodeAPI: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
+        // First: it sees every answer, errors included (request id, index header, HTTP metrics).
+        router.add(middleware: RequestObservationMiddleware(metrics: core.metrics, changes: core.changes, logger: logger))
         router.add(middleware: APIErrorMiddleware(logger: logger))
         router.get("/healthz") { _, _ in HTTPSupport.json(["status": "ok"]) }
         router.get("/readyz") { _, _ in try self.readiness() }
@@ -31,6 +33,7 @@ struct NodeAPI: Sendable {
         addScheduleRoutes(to: router)
         addMembershipRoutes(to: router)
         addWebRoutes(to: router)
+        addMetricsRoute(to: router)
         // Last: it must see only the requests no route took (see its comment).
         router.add(middleware: MethodNotAllowedMiddleware(routes: Self.routeMethods))
         return router
@@ -196,8 +199,12 @@ struct NodeAPI: Sendable {
             throw APIError(.invalidArgument, "consistency must be stale or linearizable", field: "consistency")
         }
         let stale = consistency == "stale"
+        let scope = RequestScope.current
         do {
-            return try await driver.read(linearizable: !stale) { machine in try body(machine.store) }
+            return try await driver.read(linearizable: !stale) { machine in
+                scope?.noteRead(at: machine.appliedIndex)
+                return try body(machine.store)
+            }
         } catch let error as DriverError {
             throw apiError(error)
         } catch StoreError.invalidCommand(let error) {

@@ -61,6 +61,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// `FaultHooks`); for chaos runs, never for production.
     public var testFaultHooks: Bool
     public var snapshotBytes: Int64
+    /// `GET /metrics` answers anyone (default); false turns it off until authenticated access
+    /// exists (issue 10).
+    public var metricsPublic: Bool
 
     public init(nodeId: UInt64, dataDir: String, members: [Member], clusterSecret: String? = nil,
                 clusterSecretFile: String? = nil, tickMs: Int = 10, heartbeatTicks: Int = 5, electionTicks: Int = 15,
@@ -92,6 +95,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         initialVoters = nil
         testFaultHooks = false
         self.snapshotBytes = snapshotBytes
+        metricsPublic = true
     }
 
     enum CodingKeys: String, CodingKey {
@@ -99,6 +103,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case maxRequestBytes, writeTimeoutMs, logLevel
         case executorSlots, leaseDurationMs, executorHeartbeatMs, executorLivenessMs, allowedTargets, testTaskKinds
         case dataRoot, jobSplitBytes, snapshotEntries, snapshotBytes, initialVoters, testFaultHooks
+        case metricsPublic
     }
 
     /// Missing optional keys take their defaults, so a config file names only what it changes.
@@ -128,6 +133,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         snapshotBytes = try c.decodeIfPresent(Int64.self, forKey: .snapshotBytes) ?? defaults.snapshotBytes
         initialVoters = try c.decodeIfPresent([UInt64].self, forKey: .initialVoters)
         testFaultHooks = try c.decodeIfPresent(Bool.self, forKey: .testFaultHooks) ?? false
+        metricsPublic = try c.decodeIfPresent(Bool.self, forKey: .metricsPublic) ?? true
     }
 
     public static func load(path: String) throws -> NodeConfig {

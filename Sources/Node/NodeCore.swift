@@ -17,6 +17,10 @@ public final class NodeCore: Service, Sendable {
     let scheduling: NodeScheduling?
     /// This node's snapshot files (`<dataDir>/snapshots`), served to followers by the API.
     let snapshotFiles: SnapshotFiles
+    /// This node's metrics (its own registry: several nodes may share a process in tests).
+    public let metrics: NodeMetrics
+    /// Which index last changed each watched resource; wakes long polls after apply.
+    let changes = ChangeTracker()
     private let state = Mutex<Running?>(nil)
     private let latestStatus = Mutex<RaftStatus?>(nil)
     private let started = Mutex<[CheckedContinuation<Void, any Error>]?>([])
@@ -32,8 +36,10 @@ public final class NodeCore: Service, Sendable {
         self.init(config: config, logger: logger, group: group, scheduling: nil)
     }
 
-    init(config: ValidatedNodeConfig, logger: Logger, group: any EventLoopGroup, scheduling: NodeScheduling?) {
+    init(config: ValidatedNodeConfig, logger: Logger, group: any EventLoopGroup, scheduling: NodeScheduling?,
+         metrics: NodeMetrics = NodeMetrics()) {
         self.config = config
+        self.metrics = metrics
         self.scheduling = scheduling
         self.logger = logger
         self.group = group
@@ -88,6 +94,7 @@ public final class NodeCore: Service, Sendable {
         try snapshotFiles.prepare()
         snapshotFiles.removeLeftovers()
         try recoverStore(store, persistent: persistent)
+        changes.start(at: store.appliedIndex)
         // Used only by a brand-new node: a log or snapshot carries the configuration after that.
         let voters = Set((config.config.initialVoters ?? config.config.members.map(\.id)).map { NodeID($0) })
         let raftConfig = RaftConfig(
@@ -108,7 +115,7 @@ public final class NodeCore: Service, Sendable {
                                       secret: config.secret, group: group, sink: sink, logger: logger)
         let logger = logger
         let driver = RaftDriver(
-            raft: raft, storage: storage, machine: StoreMachine(store: store),
+            raft: raft, storage: storage, machine: StoreMachine(store: store, observer: ApplyObserver(changes: changes, metrics: metrics)),
             timing: .init(tick: .milliseconds(config.config.tickMs)), logger: logger,
             send: { transport.send($0) },
             onStatus: { [weak self] status in self?.latestStatus.withLock { $0 = status } },
@@ -121,7 +128,8 @@ public final class NodeCore: Service, Sendable {
                 files: snapshotFiles,
                 policy: SnapshotPolicy(entries: UInt64(config.config.snapshotEntries), bytes: UInt64(config.config.snapshotBytes)),
                 logger: logger),
-            beforePersist: config.config.testFaultHooks ? FaultHooks(dataDir: config.config.dataDir).beforePersist : nil)
+            beforePersist: config.config.testFaultHooks ? FaultHooks(dataDir: config.config.dataDir).beforePersist : nil,
+            metrics: metrics)
         sink.driver.withLock { $0 = driver }
         driver.start()
         try await transport.start()
@@ -131,6 +139,7 @@ public final class NodeCore: Service, Sendable {
     }
 
     var driver: RaftDriver<StoreMachine>? { state.withLock { $0?.driver } }
+    var transport: PeerTransport? { state.withLock { $0?.transport } }
 
     /// The store must hold at least everything the log no longer has. It commits without fsync,
     /// so after an OS crash it can be behind the log's snapshot (the node syncs it before every

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Raft
+import Synchronization
 
 /// The outbound connection to one peer: connect, authenticate, then write batches of Raft
 /// messages. Reconnects with exponential backoff. All mutable state is confined to `eventLoop`
@@ -30,6 +31,9 @@ final class PeerLink: @unchecked Sendable {
     private var backoff: TimeAmount
     private var reconnectTask: Scheduled<Void>?
     private var droppedSinceReport = 0
+    /// Bytes handed to the channel and not yet written to the socket: the send-queue depth the
+    /// metrics page shows (read from any thread, hence atomic).
+    let queuedBytes = Atomic<Int>(0)
 
     init(selfID: NodeID, peer: NodeID, address: PeerAddress, sourceHost: String, eventLoop: any EventLoop,
          authenticator: PeerAuthenticator, sink: any PeerMessageSink, logger: Logger, limits: PeerTransport.Limits) {
@@ -88,7 +92,11 @@ final class PeerLink: @unchecked Sendable {
             batchBytes += bytes.count + 4
         }
         buffer.writePeerFrame(.raftBatch(batch))
-        channel.writeAndFlush(buffer, promise: nil)
+        let size = buffer.readableBytes
+        queuedBytes.add(size, ordering: .relaxed)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { _ in self.queuedBytes.subtract(size, ordering: .relaxed) }
+        channel.writeAndFlush(buffer, promise: written)
     }
 
     private func drop(_ count: Int) {

@@ -90,6 +90,11 @@ final class PeerTransport: Sendable {
     }
 
     /// Sends messages, grouped per destination, one event-loop hop per peer. Never blocks.
+    /// Bytes queued to each peer and not yet on the wire.
+    var queuedBytes: [NodeID: Int] {
+        links.mapValues { $0.queuedBytes.load(ordering: .relaxed) }
+    }
+
     func send(_ messages: [Message]) {
         guard !messages.isEmpty else { return }
         var byPeer: [NodeID: [Message]] = [:]

@@ -77,6 +77,9 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     private let snapshots: SnapshotKeeper<Machine>?
     /// Test-only fault injection before every persist (`FaultHooks`); nil in production.
     private let beforePersist: (() -> Void)?
+    /// Proposal, commit, persist-latency and leader-change counts (nil in bare test drivers).
+    private let metrics: NodeMetrics?
+    private var lastLeader: NodeID?
     private let timing: Timing
     private var logger: Logger
     private var pendingProposals: [UInt64: (term: Term, onApplied: AppliedHandler, onFailed: FailedHandler)] = [:]
@@ -98,8 +101,10 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
          onFatal: @escaping @Sendable (String) -> Void,
          hooks: DriverHooks<Machine> = DriverHooks(),
          snapshots: SnapshotKeeper<Machine>? = nil,
-         beforePersist: (() -> Void)? = nil) {
+         beforePersist: (() -> Void)? = nil,
+         metrics: NodeMetrics? = nil) {
         self.beforePersist = beforePersist
+        self.metrics = metrics
         self.hooks = hooks
         self.snapshots = snapshots
         self.raft = raft
@@ -225,6 +230,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     private func proposeNow(_ data: [UInt8], onApplied: @escaping AppliedHandler, onFailed: @escaping FailedHandler) {
         do {
             let range = try raft.propose([data])
+            metrics?.proposals.increment()
             pendingProposals[range.lowerBound.rawValue] = (currentTerm, onApplied, onFailed)
         } catch {
             onFailed(Self.driverError(error))
@@ -300,11 +306,13 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
             if !effects.committedEntries.isEmpty && !apply(effects.committedEntries) { return false }
             if effects.hardState != nil || !effects.entries.isEmpty {
                 beforePersist?()
+                let started = ContinuousClock.now
                 do {
                     try storage.save(hardState: effects.hardState, entries: effects.entries)
                 } catch {
                     return fatal("log storage failed: \(error)")
                 }
+                metrics?.persistLatency.record(duration: ContinuousClock.now - started)
             }
             send(effects.messagesAfterPersist)
             for state in effects.readStates { readReady(state) }
@@ -312,6 +320,10 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
             if let soft = effects.softState, soft.role != .leader, !pendingProposals.isEmpty {
                 for pending in pendingProposals.values { pending.onFailed(.leadershipLost) }
                 pendingProposals.removeAll()
+            }
+            if let soft = effects.softState, soft.leader != lastLeader {
+                lastLeader = soft.leader
+                if soft.leader != nil { metrics?.leaderChanges.increment() }
             }
             if effects.softState != nil {
                 logger.info("raft role changed", metadata: [
@@ -335,6 +347,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 return fatal("apply failed at index \(fresh[0].index.rawValue): \(error)")
             }
             precondition(outputs.count == fresh.count, "state machine returned \(outputs.count) outputs for \(fresh.count) entries")
+            metrics?.committedEntries.increment(by: fresh.count)
             for (entry, output) in zip(fresh, outputs) {
                 guard let pending = pendingProposals.removeValue(forKey: entry.index.rawValue) else { continue }
                 if pending.term == entry.term {

@@ -6,8 +6,13 @@ import Store
 final class StoreMachine: ReplicatedStateMachine {
     typealias Output = ApplyOutcome
     let store: StateStore
+    /// Watch bookkeeping and apply-time metrics (nil in bare test nodes).
+    let observer: ApplyObserver?
 
-    init(store: StateStore) { self.store = store }
+    init(store: StateStore, observer: ApplyObserver? = nil) {
+        self.store = store
+        self.observer = observer
+    }
 
     var appliedIndex: UInt64 { store.appliedIndex }
 
@@ -15,7 +20,11 @@ final class StoreMachine: ReplicatedStateMachine {
         let logEntries = entries.map { entry in
             LogEntry(index: entry.index.rawValue, term: entry.term.rawValue, data: entry.kind == .normal ? entry.data : [])
         }
-        return try store.apply(entries: logEntries).map(\.outcome)
+        guard let observer else { return try store.apply(entries: logEntries).map(\.outcome) }
+        let noted = observer.note(logEntries, store: store)
+        let outcomes = try store.apply(entries: logEntries).map(\.outcome)
+        observer.finish(noted, outcomes: outcomes, store: store)
+        return outcomes
     }
 
     /// Captures only the file path: the snapshot thread opens its own read-only connection.
@@ -26,5 +35,9 @@ final class StoreMachine: ReplicatedStateMachine {
 
     func makeDurable() throws { try store.makeDurable() }
 
-    func restore(from path: String) throws { try store.restore(from: path) }
+    func restore(from path: String) throws {
+        try store.restore(from: path)
+        // Everything may have changed: every watch answers.
+        observer?.changes.record([(store.appliedIndex, [ApplyObserver.anyKey])], applied: store.appliedIndex)
+    }
 }

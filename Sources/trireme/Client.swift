@@ -85,3 +85,26 @@ struct APIClient: Sendable {
 func segment(_ text: String) -> String {
     text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_.~"))) ?? text
 }
+
+extension APIClient {
+    /// Long-polls `path` (`?waitIndex=&wait=`, see README "Watch") from the index `after`
+    /// carried, until the answer differs from `after`'s body (a wake-up may be spurious) or
+    /// `seconds` have passed (then nil). Asks the node that answered `after` first.
+    func waitForChange<T: Decodable>(_ path: String, after: Reply, seconds: Double, as type: T.Type) async throws -> (T, Reply)? {
+        var last = after
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { return nil }
+            guard let index = last.headers[APIHeader.index.lowercased()] else {
+                throw ClientError.unexpected(status: last.status, "the node at \(last.server) sent no \(APIHeader.index) header (an older version?)")
+            }
+            let waitMs = max(1, Int(min(remaining, 60) * 1000))
+            let separator = path.contains("?") ? "&" : "?"
+            let pinned = APIClient(servers: [last.server] + servers.filter { $0 != last.server }, timeout: timeout + Double(waitMs) / 1000)
+            let (value, reply) = try await pinned.call("GET", "\(path)\(separator)waitIndex=\(index)&wait=\(waitMs)ms", as: T.self)
+            if reply.body != last.body { return (value, reply) }
+            last = reply
+        }
+    }
+}

@@ -81,9 +81,10 @@ struct JobCommand: AsyncParsableCommand {
 
         func run() async throws {
             let deadline = Date().addingTimeInterval(maxWait)
+            let path = "/v1/jobs/\(segment(id))"
+            var (job, reply) = try await options.client.call("GET", path, as: JobBody.self)
             var last: JobBody?
-            while Date() < deadline {
-                let (job, _) = try await options.client.call("GET", "/v1/jobs/\(segment(id))", as: JobBody.self)
+            while true {
                 last = job
                 let done = job.counters["tasksDone"] ?? 0
                 let total = max(job.counters["tasksTotal"] ?? 0, 1)
@@ -94,7 +95,10 @@ struct JobCommand: AsyncParsableCommand {
                     + JobCommand.counterSummary(job.counters)
                 if Output.isTerminal { FileHandle.standardOutput.write(Data("\r\(line)".utf8)) } else { print(line) }
                 if ["DONE", "FAILED", "CANCELLED"].contains(job.state) { break }
-                try await Task.sleep(for: .milliseconds(500))
+                // A long poll: the node answers when the job (or one of its tasks) changes.
+                guard let next = try await options.client.waitForChange(path, after: reply, seconds: deadline.timeIntervalSinceNow,
+                                                                        as: JobBody.self) else { break }
+                (job, reply) = next
             }
             if Output.isTerminal { print("") }
             guard let last else { return }

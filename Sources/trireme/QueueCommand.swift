@@ -41,8 +41,18 @@ struct QueueCommand: AsyncParsableCommand {
     struct Get: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument var name: String
+        @Flag(help: "Wait for the queue's next change (its settings or any of its tasks; a long poll), then print it.")
+        var wait = false
+        @Option(help: "With --wait: give up after this many seconds (exit 3).") var waitTimeout: Double = 60
         func run() async throws {
-            let (queue, _) = try await options.client.call("GET", "/v1/queues/\(segment(name))", as: QueueBody.self)
+            let path = "/v1/queues/\(segment(name))"
+            var (queue, reply) = try await options.client.call("GET", path, as: QueueBody.self)
+            if wait {
+                guard let changed = try await options.client.waitForChange(path, after: reply, seconds: waitTimeout, as: QueueBody.self) else {
+                    throw ExitCode(3)
+                }
+                (queue, reply) = changed
+            }
             print(options.json ? Output.json(queue) : QueueCommand.describe([queue]))
         }
     }

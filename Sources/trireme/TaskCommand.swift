@@ -40,8 +40,17 @@ struct TaskCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument var queue: String
         @Argument var id: String
+        @Flag(help: "Wait for the task's next change (a long poll, no polling loop), then print it.") var wait = false
+        @Option(help: "With --wait: give up after this many seconds (exit 3).") var waitTimeout: Double = 60
         func run() async throws {
-            let (task, _) = try await options.client.call("GET", "/v1/queues/\(segment(queue))/tasks/\(segment(id))", as: TaskBody.self)
+            let path = "/v1/queues/\(segment(queue))/tasks/\(segment(id))"
+            var (task, reply) = try await options.client.call("GET", path, as: TaskBody.self)
+            if wait {
+                guard let changed = try await options.client.waitForChange(path, after: reply, seconds: waitTimeout, as: TaskBody.self) else {
+                    throw ExitCode(3)
+                }
+                (task, reply) = changed
+            }
             print(options.json ? Output.json(task) : TaskCommand.describe([task]))
         }
     }
