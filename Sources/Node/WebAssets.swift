@@ -517,6 +517,37 @@ a { color: var(--accent); }
     }
    }
   },
+  "/metrics": {
+   "get": {
+    "operationId": "metrics",
+    "summary": "Prometheus text-format metrics of this node (404 when the node's metricsPublic is false).",
+    "tags": [
+     "meta"
+    ],
+    "responses": {
+     "200": {
+      "description": "Prometheus text exposition format 0.0.4.",
+      "content": {
+       "text/plain": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Metrics are off on this node.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
   "/v1/cluster": {
    "get": {
     "operationId": "clusterStatus",
