@@ -45,6 +45,7 @@ final class CommandForwarding: CommandProposer, Service, Sendable {
 
     /// Called from any thread, the driver thread included: never blocks.
     func propose(_ command: Command) {
+        if let summary = command.executorReportSummary { logger.debug(summary.message, metadata: summary.metadata) }
         let bytes = command.encoded()
         if let core, let driver = core.driver, core.status?.role == .leader {
             driver.propose(bytes, onApplied: { _, _, _ in }, onFailed: { _ in })

@@ -1,5 +1,6 @@
 import Executor
 import Foundation
+import Logging
 import Preprocess
 import Raft
 
@@ -153,6 +154,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         guard let me = members.first(where: { $0.id == nodeId }) else {
             throw .invalid("members does not list this node (\(nodeId))")
         }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw .invalid("logLevel must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         guard (1...1_000).contains(tickMs) else { throw .invalid("tickMs must be in 1...1000") }
         guard heartbeatTicks >= 1, electionTicks > heartbeatTicks else {
             throw .invalid("electionTicks must exceed heartbeatTicks ≥ 1")
@@ -209,7 +213,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         }
         return ValidatedNodeConfig(config: self, id: NodeID(nodeId), secret: Array(secret.utf8), peers: peers,
                                    apiAddresses: apis, peerListen: peerListen, apiListen: apiListen,
-                                   allowList: allowList, dataRoot: root)
+                                   allowList: allowList, dataRoot: root, logLevel: level)
     }
 }
 
@@ -224,6 +228,8 @@ public struct ValidatedNodeConfig: Sendable {
     let allowList: OutboundAllowList
     /// `dataRoot` (or the working directory), symlinks resolved; checked to be a directory.
     let dataRoot: DataRoot
+    /// `logLevel`, parsed.
+    let logLevel: Logger.Level
 }
 
 public enum NodeConfigError: Error, CustomStringConvertible {

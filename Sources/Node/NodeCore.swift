@@ -21,6 +21,8 @@ public final class NodeCore: Service, Sendable {
     public let metrics: NodeMetrics
     /// Which index last changed each watched resource; wakes long polls after apply.
     let changes = ChangeTracker()
+    /// The term every log line carries (nil: a logger without the provider, in tests).
+    let logContext: LogContext?
     private let state = Mutex<Running?>(nil)
     private let latestStatus = Mutex<RaftStatus?>(nil)
     private let started = Mutex<[CheckedContinuation<Void, any Error>]?>([])
@@ -37,7 +39,8 @@ public final class NodeCore: Service, Sendable {
     }
 
     init(config: ValidatedNodeConfig, logger: Logger, group: any EventLoopGroup, scheduling: NodeScheduling?,
-         metrics: NodeMetrics = NodeMetrics()) {
+         metrics: NodeMetrics = NodeMetrics(), logContext: LogContext? = nil) {
+        self.logContext = logContext
         self.config = config
         self.metrics = metrics
         self.scheduling = scheduling
@@ -118,7 +121,10 @@ public final class NodeCore: Service, Sendable {
             raft: raft, storage: storage, machine: StoreMachine(store: store, observer: ApplyObserver(changes: changes, metrics: metrics)),
             timing: .init(tick: .milliseconds(config.config.tickMs)), logger: logger,
             send: { transport.send($0) },
-            onStatus: { [weak self] status in self?.latestStatus.withLock { $0 = status } },
+            onStatus: { [weak self] status in
+                self?.latestStatus.withLock { $0 = status }
+                self?.logContext?.term.store(status.term.rawValue, ordering: .relaxed)
+            },
             onFatal: { reason in
                 logger.critical("fail-stop: \(reason)")
                 exit(70)

@@ -37,7 +37,8 @@ final class RequestScope: Sendable {
 /// The outermost middleware: gives each request an id (`X-Request-Id`, the client's own when it
 /// sent a sane one), stamps `X-Trireme-Index` on every answer, counts requests by route
 /// template, method and status, times them, and logs one line per request (debug; 5xx at
-/// warning) with the request id. Never logs bodies or headers.
+/// warning) with the request id (and, through `LogContext`, node and term). Never logs bodies
+/// or headers.
 struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: NodeMetrics
     let changes: ChangeTracker

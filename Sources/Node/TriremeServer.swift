@@ -15,9 +15,8 @@ import Store
 public enum TriremeServer {
     public static func run(config: NodeConfig) async throws {
         let validated = try config.validated()
-        var logger = Logger(label: "trireme")
-        logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
-        logger[metadataKey: "node"] = "n\(config.nodeId)"
+        let logContext = LogContext()
+        let logger = LogContext.logger(nodeID: config.nodeId, level: validated.logLevel, context: logContext)
 
         let group = MultiThreadedEventLoopGroup.singleton
         let forwarding = CommandForwarding(config: validated, logger: logger)
@@ -26,7 +25,7 @@ public enum TriremeServer {
             schedulerConfig: SchedulerConfig(leaseDurationMs: config.leaseDurationMs, executorLivenessMs: config.executorLivenessMs),
             executor: executor, executorID: NodeExecutor.executorID(validated), tickMs: config.tickMs, logger: logger,
             jobs: JobCoordinator(root: validated.dataRoot, logger: logger))
-        let core = NodeCore(config: validated, logger: logger, group: group, scheduling: scheduling)
+        let core = NodeCore(config: validated, logger: logger, group: group, scheduling: scheduling, logContext: logContext)
         forwarding.attach(to: core)
         let api = NodeAPI(core: core, forwarder: Forwarder(selfID: config.nodeId, timeout: Double(config.writeTimeoutMs) / 1000),
                           logger: logger, limits: CommandLimits())

@@ -6,14 +6,17 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve", abstract: "Run a Trireme node (see cluster/nodes/*.json for configs).")
 
     @Option(help: "Node config file (JSON).") var config: String
+    @Option(help: "Log level (trace, debug, info, notice, warning, error, critical); overrides the config's logLevel.")
+    var logLevel: String?
 
     func run() async throws {
-        let nodeConfig: NodeConfig
+        var nodeConfig: NodeConfig
         do {
             nodeConfig = try NodeConfig.load(path: config)
         } catch {
             throw ValidationError("\(error)")
         }
+        if let logLevel { nodeConfig.logLevel = logLevel }
         do {
             _ = try nodeConfig.validated()
         } catch {
