@@ -44,6 +44,9 @@ public enum TaskOutcome: Sendable, Equatable {
     case succeeded(result: Data, counters: [String: Int64])
     /// Retried per the queue's retry config, or dead.
     case failed(String)
+    /// A `job` task launched its job run: reported as `launchJob`, after which the task waits
+    /// for the job without this executor (see `JobTaskRunner`).
+    case launched(JobLaunch)
 }
 
 /// What the executor's core asks its host to do.

@@ -67,6 +67,8 @@ extension ExecutorCore {
                 command = .completeTask(taskID: taskID, fence: fence, result: result, counters: counters, nowMs: nowMs)
             case .failed(let message):
                 command = .failTask(taskID: taskID, fence: fence, error: Self.clip(message), nowMs: nowMs)
+            case .launched(let launch):
+                command = .launchJob(taskID: taskID, fence: fence, job: launch.job, jobsQueue: launch.jobsQueue, nowMs: nowMs)
             }
             return [report(command, for: key, nowMs: nowMs)]
         case .abandoned:

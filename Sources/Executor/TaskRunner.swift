@@ -19,8 +19,10 @@ public struct KindRouter: TaskRunner {
 
     /// The standard kinds: `http`, `preprocess`, and `sleep`/`fail` only when test kinds are
     /// enabled in the node config.
-    public static func standard(http: HTTPTaskRunner, preprocess: PreprocessTaskRunner, testKindsEnabled: Bool) -> KindRouter {
+    public static func standard(http: HTTPTaskRunner, preprocess: PreprocessTaskRunner, job: JobTaskRunner? = nil,
+                                testKindsEnabled: Bool) -> KindRouter {
         var runners: [String: any TaskRunner] = ["http": http, "preprocess": preprocess]
+        if let job { runners[JobTaskRunner.kind] = job }
         if testKindsEnabled {
             runners["sleep"] = TestKindRunner(kind: .sleep)
             runners["fail"] = TestKindRunner(kind: .fail)

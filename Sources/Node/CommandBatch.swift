@@ -82,7 +82,7 @@ enum CommandBatch {
     /// Only what executors send may come in this way.
     static func isExecutorCommand(_ command: Command) -> Bool {
         switch command {
-        case .startTask, .renewLeases, .completeTask, .failTask, .cancelTask, .registerExecutor, .executorHeartbeat: true
+        case .startTask, .renewLeases, .completeTask, .failTask, .cancelTask, .registerExecutor, .executorHeartbeat, .launchJob: true
         default: false
         }
     }

@@ -29,7 +29,7 @@ final class JobCoordinator: @unchecked Sendable {
     private let root: DataRoot
     private let logger: Logger
     /// Jobs with a proposal not yet applied or dropped: not looked at again until then.
-    private var inFlight: [String: Int] = [:]
+    var inFlight: [String: Int] = [:]
     private var reign: UInt64 = 0
     /// Temp directories and output prefixes of jobs whose `finishJob` is in flight.
     private var tempDirs: [String: (dir: String, outputPrefix: String)] = [:]
@@ -57,6 +57,7 @@ final class JobCoordinator: @unchecked Sendable {
             for job in running where JobTasks.templates.contains(job.template) && inFlight[job.id] == nil {
                 for command in try decide(job.id, store: store, nowMs: nowMs) { send(command, job: job.id, propose: propose) }
             }
+            try settleJobTasks(store: store, nowMs: nowMs, propose: propose)
             if ticks % sweepEveryTicks == 0 {
                 for (job, files) in try cancelledTempDirs(store: store) { removeTemp(job: job, dir: files.dir, outputPrefix: files.outputPrefix) }
             }
@@ -170,7 +171,7 @@ final class JobCoordinator: @unchecked Sendable {
         return out
     }
 
-    private func send(_ command: Command, job: String, propose: Propose) {
+    func send(_ command: Command, job: String, propose: Propose) {
         inFlight[job, default: 0] += 1
         let reign = self.reign
         let settle: @Sendable () -> Void = { [self] in

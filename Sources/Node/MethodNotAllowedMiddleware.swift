@@ -70,6 +70,8 @@ extension NodeAPI {
         "/v1/queues/:queue/tasks/:task/attempts": [.get],
         "/v1/jobs": [.get, .post],
         "/v1/jobs/:job": [.get, .post],
+        "/v1/jobPresets": [.get],
+        "/v1/jobPresets/:preset": [.get, .put, .delete],
         "/v1/schedules": [.get, .post],
         "/v1/schedules/:schedule": [.get, .post, .patch, .delete],
         "/v1/internal/commands": [.post],

@@ -41,6 +41,7 @@ extension NodeAPI {
         case .idempotencyConflict: APIError(.aborted, "Idempotency-Key was used with a different request")
         case .staleFire: APIError(.failedPrecondition, "this schedule slot already fired")
         case .malformedCron: APIError(.invalidArgument, "malformed cron expression", field: "cron")
+        case .unknownPreset: APIError(.notFound, "no such job preset")
         }
     }
 

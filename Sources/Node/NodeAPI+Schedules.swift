@@ -105,6 +105,7 @@ extension NodeAPI {
             guard Self.isIANAZone(spec.timeZone) else {
                 throw APIError(.invalidArgument, "unknown time zone \(spec.timeZone) (an IANA name like Europe/Berlin)", field: "timeZone")
             }
+            try Self.checkJobTaskPayload(kind: spec.kind, payload: Self.jsonValue(spec.payload), fieldPrefix: "task.")
         default: break
         }
         do {

@@ -19,6 +19,7 @@ extension NodeAPI {
                 guard (1...86_400_000).contains(deadline) else {
                     throw APIError(.invalidArgument, "dispatchDeadlineMs must be 1 ms to 24 h", field: "dispatchDeadlineMs")
                 }
+                try Self.checkJobTaskPayload(kind: body.kind, payload: body.payload)
                 return .createTask(TaskSpec(
                     id: UUID().uuidString.lowercased(), queue: queue, name: body.name, kind: body.kind,
                     payload: Self.canonicalJSON(body.payload), scheduleTimeMs: scheduleTime, dispatchDeadlineMs: deadline,

@@ -34,6 +34,7 @@ struct NodeAPI: Sendable {
         addMembershipRoutes(to: router)
         addWebRoutes(to: router)
         addMetricsRoute(to: router)
+        addJobPresetRoutes(to: router)
         // Last: it must see only the requests no route took (see its comment).
         router.add(middleware: MethodNotAllowedMiddleware(routes: Self.routeMethods))
         return router

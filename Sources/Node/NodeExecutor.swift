@@ -30,7 +30,8 @@ struct NodeExecutor: Service {
     }
 
     /// The executor a node runs, from its configuration.
-    static func makeService(config: ValidatedNodeConfig, group: any EventLoopGroup, proposer: any CommandProposer) -> ExecutorService {
+    static func makeService(config: ValidatedNodeConfig, group: any EventLoopGroup, proposer: any CommandProposer,
+                            jobLauncher: (any JobLauncher)? = nil) -> ExecutorService {
         let settings = config.config
         let executorConfig = ExecutorConfig(
             executorID: executorID(config), node: "n\(config.id.rawValue)", slots: settings.executorSlots,
@@ -38,6 +39,7 @@ struct NodeExecutor: Service {
         let runner = KindRouter.standard(
             http: HTTPTaskRunner(caller: NIOHTTPCaller(group: group, node: "n\(config.id.rawValue)"), allowList: config.allowList),
             preprocess: PreprocessTaskRunner(shards: NodePreprocessRunner(root: config.dataRoot)),
+            job: jobLauncher.map { JobTaskRunner(launcher: $0) },
             testKindsEnabled: settings.testTaskKinds)
         return ExecutorService(config: executorConfig, runner: runner, proposer: proposer, clock: WallClock())
     }

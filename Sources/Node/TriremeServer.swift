@@ -20,13 +20,15 @@ public enum TriremeServer {
 
         let group = MultiThreadedEventLoopGroup.singleton
         let forwarding = CommandForwarding(config: validated, logger: logger)
-        let executor = NodeExecutor.makeService(config: validated, group: group, proposer: forwarding)
+        let jobLauncher = NodeJobLauncher(root: validated.dataRoot, splitBytes: config.jobSplitBytes, testDelayAllowed: config.testTaskKinds)
+        let executor = NodeExecutor.makeService(config: validated, group: group, proposer: forwarding, jobLauncher: jobLauncher)
         let scheduling = NodeScheduling(
             schedulerConfig: SchedulerConfig(leaseDurationMs: config.leaseDurationMs, executorLivenessMs: config.executorLivenessMs),
             executor: executor, executorID: NodeExecutor.executorID(validated), tickMs: config.tickMs, logger: logger,
             jobs: JobCoordinator(root: validated.dataRoot, logger: logger))
         let core = NodeCore(config: validated, logger: logger, group: group, scheduling: scheduling, logContext: logContext)
         forwarding.attach(to: core)
+        jobLauncher.attach(to: core)
         let api = NodeAPI(core: core, forwarder: Forwarder(selfID: config.nodeId, timeout: Double(config.writeTimeoutMs) / 1000),
                           logger: logger, limits: CommandLimits())
         let app = Application(

@@ -11,7 +11,9 @@ extension Command {
     /// - 2: same fields and tags; apply also records per-attempt history (`attempts` table).
     ///   A version-1 entry applies exactly as before (no history), so replicas stay equal
     ///   whichever build replays an old log.
-    public static let version = 2
+    /// - 3: adds `launchJob` (34), `putJobPreset` (35), `deleteJobPreset` (36); the layout of
+    ///   every older tag is unchanged, so version-2 entries apply exactly as before.
+    public static let version = 3
     /// The oldest version this build still reads.
     public static let oldestVersion = 1
 
@@ -76,6 +78,9 @@ extension Command {
         case .updateJobProgress: 31
         case .cancelJob: 32
         case .finishJob: 33
+        case .launchJob: 34
+        case .putJobPreset: 35
+        case .deleteJobPreset: 36
         case .registerExecutor: 40
         case .executorHeartbeat: 41
         case .createSchedule: 50
@@ -110,6 +115,10 @@ extension Command {
         case .cancelJob(let id, let now): w.string(id); w.int64(now)
         case .finishJob(let id, let failed, let error, let now):
             w.string(id); w.bool(failed); w.optional(error) { $0.string($1) }; w.int64(now)
+        case .launchJob(let id, let fence, let job, let queue, let now):
+            w.string(id); w.uint64(fence); job.write(to: &w); queue.write(to: &w); w.int64(now)
+        case .putJobPreset(let spec): w.string(spec.name); w.string(spec.template); w.string(spec.parameters); w.int64(spec.nowMs)
+        case .deleteJobPreset(let name): w.string(name)
         case .registerExecutor(let id, let node, let slots, let now): w.string(id); w.string(node); w.int(slots); w.int64(now)
         case .executorHeartbeat(let id, let now): w.string(id); w.int64(now)
         case .createSchedule(let spec), .updateSchedule(let spec): spec.write(to: &w)
@@ -149,6 +158,11 @@ extension Command {
         case 32: return .cancelJob(jobID: try r.string(), nowMs: try r.int64())
         case 33:
             return .finishJob(jobID: try r.string(), failed: try r.bool(), error: try r.optional { (r: inout BinaryReader) throws(DecodeError) in try r.string() }, nowMs: try r.int64())
+        case 34:
+            return .launchJob(taskID: try r.string(), fence: try r.uint64(), job: try JobSpec(from: &r), jobsQueue: try QueueSpec(from: &r),
+                              nowMs: try r.int64())
+        case 35: return .putJobPreset(JobPresetSpec(name: try r.string(), template: try r.string(), parameters: try r.string(), nowMs: try r.int64()))
+        case 36: return .deleteJobPreset(name: try r.string())
         case 40: return .registerExecutor(executorID: try r.string(), node: try r.string(), slots: try r.int(), nowMs: try r.int64())
         case 41: return .executorHeartbeat(executorID: try r.string(), nowMs: try r.int64())
         case 50: return .createSchedule(try ScheduleSpec(from: &r))

@@ -54,8 +54,24 @@ extension Command {
         case .cancelJob(let id, let now), .finishJob(let id, _, _, let now):
             try check.identifier("jobID", id)
             try check.time("nowMs", now)
+        case .launchJob(let id, _, let job, let queue, let now):
+            try check.identifier("taskID", id)
+            try check.job(job)
+            try check.queue(queue)
+            try check.time("nowMs", now)
+        case .putJobPreset(let spec):
+            try check.identifier("preset", spec.name)
+            try check.identifier("template", spec.template)
+            try check.time("nowMs", spec.nowMs)
+            guard spec.parameters.utf8.count <= limits.payloadBytesMax else {
+                throw .payloadTooLarge(bytes: spec.parameters.utf8.count, limit: limits.payloadBytesMax)
+            }
+        case .deleteJobPreset(let name):
+            try check.identifier("preset", name)
         case .registerExecutor(let id, let node, let slots, let now):
             try check.identifier("executorID", id)
+            // `@…` names lease holders that are not executors (`StateStore.jobLeaseHolder`).
+            guard !id.hasPrefix("@") else { throw .invalidIdentifier(field: "executorID", value: String(id.prefix(100))) }
             try check.identifier("node", node)
             try check.time("nowMs", now)
             guard (1...10_000).contains(slots) else { throw .invalidValue(field: "slots") }

@@ -44,6 +44,15 @@ public enum Command: Sendable, Codable, Equatable {
     case updateJobProgress(jobID: String, counters: [String: Int64], nowMs: Milliseconds)
     case cancelJob(jobID: String, nowMs: Milliseconds)
     case finishJob(jobID: String, failed: Bool, error: String?, nowMs: Milliseconds)
+    /// (Version 3.) An executor's attempt of a `job`-kind task launches its job run: fenced like
+    /// a report; creates `jobsQueue` if missing and `job` unless it exists, then hands the task
+    /// to the leader's job coordinator (lease holder `jobLeaseHolder`, no expiry), which ends
+    /// the attempt with the job's outcome. See `StateStore+JobTasks.swift`.
+    case launchJob(taskID: String, fence: UInt64, job: JobSpec, jobsQueue: QueueSpec, nowMs: Milliseconds)
+    /// (Version 3.) Creates or replaces a named job preset (template + parameters).
+    case putJobPreset(JobPresetSpec)
+    /// (Version 3.)
+    case deleteJobPreset(name: String)
 
     // Executors
     case registerExecutor(executorID: String, node: String, slots: Int, nowMs: Milliseconds)
@@ -152,6 +161,22 @@ public struct ScheduleSpec: Sendable, Codable, Equatable {
         self.kind = kind
         self.payload = payload
         self.paused = paused
+        self.nowMs = nowMs
+    }
+}
+
+/// A named job preset: a template and its parameters (canonical JSON text), which `job` tasks
+/// and `trireme apply` refer to by name.
+public struct JobPresetSpec: Sendable, Codable, Equatable {
+    public var name: String
+    public var template: String
+    public var parameters: String
+    public var nowMs: Milliseconds
+
+    public init(name: String, template: String, parameters: String = "{}", nowMs: Milliseconds) {
+        self.name = name
+        self.template = template
+        self.parameters = parameters
         self.nowMs = nowMs
     }
 }

@@ -9,14 +9,26 @@ extension StateStore {
     ///
     /// - 1: the first schema.
     /// - 2: adds `attempts` (per-attempt history).
-    public static let schemaVersion: Int64 = 2
+    /// - 3: adds `job_presets` (named job presets).
+    public static let schemaVersion: Int64 = 3
 
     /// In-place upgrades, by the version they start from. Each runs in one transaction.
     /// Adding an empty table changes no existing row, and only version-2 log entries write to
     /// it, so an upgraded replica stays equal to one that was created at version 2.
     static let migrations: [Int64: String] = [
         1: attemptsSQL + "\nUPDATE meta SET schema_version = 2 WHERE id = 1;",
+        2: jobPresetsSQL + "\nUPDATE meta SET schema_version = 3 WHERE id = 1;",
     ]
+
+    /// Named job presets (version-3 entries only write here, so an upgraded file stays equal).
+    static let jobPresetsSQL = """
+    CREATE TABLE job_presets (
+        name TEXT PRIMARY KEY,
+        template TEXT NOT NULL,
+        parameters TEXT NOT NULL,
+        update_time_ms INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    """
 
     /// One row per attempt (assignment) of a task, newest `attemptsKeptPerTask` only. `fence`
     /// is the log index of the attempt's `assignTask`; `outcome` is NULL while it runs.
@@ -155,7 +167,8 @@ extension StateStore {
         value INTEGER NOT NULL
     ) STRICT, WITHOUT ROWID;
     \(attemptsSQL)
-    INSERT INTO meta (id, schema_version, applied_index, applied_term) VALUES (1, 2, 0, 0);
+    \(jobPresetsSQL)
+    INSERT INTO meta (id, schema_version, applied_index, applied_term) VALUES (1, 3, 0, 0);
     """
 
     /// Every table with the ORDER BY that lists it in primary-key order (for `stateHash`).
@@ -163,7 +176,7 @@ extension StateStore {
         ("meta", "id"), ("queues", "name"), ("tasks", "id"), ("queue_counts", "queue, state"),
         ("task_names", "queue, name"), ("idempotency_keys", "key"), ("jobs", "id"),
         ("job_counters", "job_id, name"), ("executors", "id"), ("schedules", "id"), ("counters", "name"),
-        ("attempts", "task_id, attempt"),
+        ("attempts", "task_id, attempt"), ("job_presets", "name"),
     ]
 
     /// Creates the schema in an empty database, or checks the version of an existing one.

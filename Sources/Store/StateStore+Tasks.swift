@@ -183,6 +183,7 @@ extension StateStore {
     func cancelTask(_ id: String, nowMs: Milliseconds) throws -> ApplyOutcome {
         guard let task = try taskInfo(id) else { throw Rejection.unknownTask }
         guard !task.state.isTerminal else { throw Rejection.invalidState }
+        try cancelLinkedJob(task, nowMs: nowMs)
         try db.run("""
             UPDATE tasks SET state = 'cancelled', lease_executor = NULL, lease_until_ms = NULL, fence = NULL,
                 end_time_ms = ?, last_outcome = 'cancelled' WHERE id = ?

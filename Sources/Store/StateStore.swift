@@ -227,6 +227,10 @@ public final class StateStore {
         case .updateJobProgress(let id, let counters, _): return try updateJobProgress(id, counters: counters)
         case .cancelJob(let id, let now): return try cancelJob(id, nowMs: now)
         case .finishJob(let id, let failed, let error, let now): return try finishJob(id, failed: failed, error: error, nowMs: now)
+        case .launchJob(let id, let fence, let job, let queue, let now):
+            return try launchJob(id, fence: fence, job: job, jobsQueue: queue, nowMs: now)
+        case .putJobPreset(let spec): return try putJobPreset(spec)
+        case .deleteJobPreset(let name): return try deleteJobPreset(name)
         case .registerExecutor(let id, let node, let slots, let now): return try registerExecutor(id, node: node, slots: slots, nowMs: now)
         case .executorHeartbeat(let id, let now): return try executorHeartbeat(id, nowMs: now)
         case .createSchedule(let spec): return try createSchedule(spec)

@@ -82,4 +82,5 @@ public enum Rejection: String, Error, Sendable, Codable, Equatable {
     /// A schedule fire at or before the last recorded fire time (a slot fires once).
     case staleFire
     case malformedCron
+    case unknownPreset
 }

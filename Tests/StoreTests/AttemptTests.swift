@@ -196,7 +196,7 @@ import Testing
         defer { temp.cleanup() }
         try setUp(temp)
         let hash = try temp.store.stateHash()
-        try temp.store.db.execute("DROP TABLE attempts; UPDATE meta SET schema_version = 1")
+        try temp.store.db.execute("DROP TABLE attempts; DROP TABLE job_presets; UPDATE meta SET schema_version = 1")
         temp.store.close()
         let reopened = try StateStore(path: temp.path("state.db"))
         defer { reopened.close() }
