@@ -1594,6 +1594,310 @@ a { color: var(--accent); }
     }
    }
   },
+  "/v1/jobPresets": {
+   "get": {
+    "operationId": "listJobPresets",
+    "summary": "Every named job preset (issue 11), by name.",
+    "tags": [
+     "jobs"
+    ],
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/consistency"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The presets.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "jobPresets"
+         ],
+         "properties": {
+          "jobPresets": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "required": [
+             "name",
+             "template",
+             "parameters",
+             "updateTime"
+            ],
+            "properties": {
+             "name": {
+              "type": "string"
+             },
+             "template": {
+              "type": "string",
+              "enum": [
+               "wordcount",
+               "csv-clean",
+               "jsonl-transform"
+              ]
+             },
+             "parameters": {
+              "type": "object",
+              "additionalProperties": true,
+              "description": "Template parameters; strings may hold fire-time placeholders such as {{date}}."
+             },
+             "updateTime": {
+              "type": "string",
+              "format": "date-time"
+             }
+            }
+           }
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
+     },
+     "504": {
+      "$ref": "#/components/responses/DeadlineExceeded"
+     }
+    }
+   }
+  },
+  "/v1/jobPresets/{preset}": {
+   "get": {
+    "operationId": "getJobPreset",
+    "summary": "One job preset.",
+    "tags": [
+     "jobs"
+    ],
+    "parameters": [
+     {
+      "name": "preset",
+      "in": "path",
+      "required": true,
+      "description": "A job preset's name.",
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 200,
+       "pattern": "^[^/:\\s]+$"
+      }
+     },
+     {
+      "$ref": "#/components/parameters/consistency"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The preset.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "name",
+          "template",
+          "parameters",
+          "updateTime"
+         ],
+         "properties": {
+          "name": {
+           "type": "string"
+          },
+          "template": {
+           "type": "string",
+           "enum": [
+            "wordcount",
+            "csv-clean",
+            "jsonl-transform"
+           ]
+          },
+          "parameters": {
+           "type": "object",
+           "additionalProperties": true,
+           "description": "Template parameters; strings may hold fire-time placeholders such as {{date}}."
+          },
+          "updateTime": {
+           "type": "string",
+           "format": "date-time"
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
+     },
+     "504": {
+      "$ref": "#/components/responses/DeadlineExceeded"
+     }
+    }
+   },
+   "put": {
+    "operationId": "putJobPreset",
+    "summary": "Create or replace a job preset; `job` tasks name it with {\"preset\": NAME}.",
+    "tags": [
+     "jobs"
+    ],
+    "parameters": [
+     {
+      "name": "preset",
+      "in": "path",
+      "required": true,
+      "description": "A job preset's name.",
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 200,
+       "pattern": "^[^/:\\s]+$"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "template"
+        ],
+        "additionalProperties": false,
+        "properties": {
+         "name": {
+          "type": "string"
+         },
+         "template": {
+          "type": "string",
+          "enum": [
+           "wordcount",
+           "csv-clean",
+           "jsonl-transform"
+          ]
+         },
+         "parameters": {
+          "type": "object",
+          "additionalProperties": true
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "The preset as stored.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "name",
+          "template",
+          "parameters",
+          "updateTime"
+         ],
+         "properties": {
+          "name": {
+           "type": "string"
+          },
+          "template": {
+           "type": "string",
+           "enum": [
+            "wordcount",
+            "csv-clean",
+            "jsonl-transform"
+           ]
+          },
+          "parameters": {
+           "type": "object",
+           "additionalProperties": true,
+           "description": "Template parameters; strings may hold fire-time placeholders such as {{date}}."
+          },
+          "updateTime": {
+           "type": "string",
+           "format": "date-time"
+          }
+         }
+        }
+       }
+      }
+     },
+     "413": {
+      "$ref": "#/components/responses/PayloadTooLarge"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
+     },
+     "504": {
+      "$ref": "#/components/responses/DeadlineExceeded"
+     }
+    }
+   },
+   "delete": {
+    "operationId": "deleteJobPreset",
+    "summary": "Delete a job preset.",
+    "tags": [
+     "jobs"
+    ],
+    "parameters": [
+     {
+      "name": "preset",
+      "in": "path",
+      "required": true,
+      "description": "A job preset's name.",
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 200,
+       "pattern": "^[^/:\\s]+$"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "Done; the body is an empty object.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Empty"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
+     },
+     "504": {
+      "$ref": "#/components/responses/DeadlineExceeded"
+     }
+    }
+   }
+  },
   "/v1/jobs": {
    "get": {
     "operationId": "listJobs",
