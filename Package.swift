@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // TLS for the client API (HummingbirdTLS) and mutual TLS between peers (issue 10).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -52,6 +54,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
             ],
             // Web/: the dashboard and OpenAPI sources, embedded as WebAssets.swift by Web/embed.py.
             exclude: ["README.md", "Web"],
@@ -106,6 +111,16 @@ let package = Package(
         .testTarget(name: "ChaosTests", dependencies: ["Chaos"], swiftSettings: strict),
         .testTarget(name: "ApplyTests", dependencies: ["Apply", "API"], swiftSettings: strict),
         // Multi-process tests: start real `trireme serve` processes (built first by this dependency).
-        .testTarget(name: "ClusterTests", dependencies: ["trireme"], swiftSettings: strict),
+        // Node, Raft and NIO for the peer-port probes (B11), which speak the peer protocol.
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: [
+                "trireme", "Node", "Raft",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )

@@ -102,7 +102,7 @@ final class CommandForwarding: CommandProposer, Service, Sendable {
             let literal = try? SocketAddress(ipAddress: host, port: port)
             let response = try await NIOHTTPCaller.exchange(
                 group: group, head: head, body: Data(body), limit: 256, timeout: .seconds(5), connectTimeout: .seconds(2),
-                target: address) { bootstrap in
+                target: address, tls: config.tls?.toNode(leader)) { bootstrap in
                     if let literal { return bootstrap.connect(to: literal) }
                     return bootstrap.connect(host: host, port: port)
                 }

@@ -6,6 +6,7 @@ import NIOCore
 import Executor
 import NIOHTTP1
 import NIOPosix
+import Raft
 
 /// Forwards a write that reached a follower to the leader's API and relays its answer: any
 /// node accepts any request. A forwarded request carries `Trireme-Forwarded-By`, and a node
@@ -14,10 +15,16 @@ struct Forwarder: Sendable {
     let selfID: UInt64
     let timeout: TimeInterval
     let group: any EventLoopGroup
+    /// TLS clusters: the leader's API is HTTPS and its certificate must name the leader's node id.
+    let tls: NodeTLS?
+    let apiAddresses: [NodeID: String]
     /// A write's answer is small (the created resource); anything longer is refused, not cut.
     static let maxAnswerBytes = 32 << 20
 
-    init(selfID: UInt64, timeout: TimeInterval, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    init(selfID: UInt64, timeout: TimeInterval, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+         tls: NodeTLS? = nil, apiAddresses: [NodeID: String] = [:]) {
+        self.tls = tls
+        self.apiAddresses = apiAddresses
         self.selfID = selfID
         self.timeout = timeout
         self.group = group
@@ -49,11 +56,19 @@ struct Forwarder: Sendable {
         headers.add(name: APIHeader.forwardedBy, value: String(selfID))
         let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method.rawValue), uri: path, headers: headers)
         let literal = try? SocketAddress(ipAddress: host, port: port)
+        var clientTLS: ClientTLS?
+        if let tls {
+            guard let leader = apiAddresses.first(where: { $0.value == leaderAPI })?.key else {
+                throw APIError(.unavailable, "leader address \(leaderAPI) is not a member's API address")
+            }
+            clientTLS = tls.toNode(leader)
+        }
         let response: OutboundHTTPResponse
         do {
             response = try await NIOHTTPCaller.exchange(
                 group: group, head: head, body: Data(body.readableBytesView), limit: Self.maxAnswerBytes,
-                timeout: .milliseconds(Int64(timeout * 1000)), connectTimeout: .seconds(2), target: leaderAPI
+                timeout: .milliseconds(Int64(timeout * 1000)), connectTimeout: .seconds(2), target: leaderAPI,
+                tls: clientTLS
             ) { bootstrap in
                 if let literal { return bootstrap.connect(to: literal) }
                 return bootstrap.connect(host: host, port: port)

@@ -44,11 +44,34 @@ struct NIOHTTPCaller: HTTPCaller {
     /// One HTTP/1.1 exchange on a fresh connection made by `connect`: writes `head` and `body`,
     /// collects the status and at most `limit` body bytes; the connection is closed however it
     /// ends. Shared by task targets (a checked address) and the node's own calls to its peers.
+    /// With `tls`, the exchange runs over TLS (node-to-node calls of a TLS cluster).
     static func exchange(
         group: any EventLoopGroup, head: HTTPRequestHead, body: Data, limit: Int, timeout: TimeAmount,
-        connectTimeout: TimeAmount, target: String,
+        connectTimeout: TimeAmount, target: String, tls: ClientTLS? = nil,
         connect: (ClientBootstrap) -> EventLoopFuture<any Channel>
     ) async throws(HTTPCallError) -> OutboundHTTPResponse {
+        let result = start(group: group, head: head, body: body, limit: limit, timeout: timeout,
+                           connectTimeout: connectTimeout, target: target, tls: tls, connect: connect)
+        do {
+            return try await withTaskCancellationHandler {
+                try await result.promise.futureResult.get()
+            } onCancel: {
+                result.finish(.failure(.transport("cancelled")))
+            }
+        } catch let error as HTTPCallError {
+            throw error
+        } catch {
+            throw .transport("\(error)")
+        }
+    }
+
+    /// Starts one exchange (see `exchange`); its outcome completes the returned result's promise.
+    /// For callers on a thread of their own that wait on the future (`SnapshotFetcher`).
+    static func start(
+        group: any EventLoopGroup, head: HTTPRequestHead, body: Data, limit: Int, timeout: TimeAmount,
+        connectTimeout: TimeAmount, target: String, tls: ClientTLS?,
+        connect: (ClientBootstrap) -> EventLoopFuture<any Channel>
+    ) -> ExchangeResult {
         let loop = group.next()
         let result = ExchangeResult(promise: loop.makePromise())
         let timer = loop.scheduleTask(in: timeout) { result.finish(.failure(.timeout)) }
@@ -58,6 +81,7 @@ struct NIOHTTPCaller: HTTPCaller {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try tls?.addHandler(to: channel)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(
                         ExchangeHandler(head: head, body: body, limit: limit, result: result))
@@ -72,17 +96,7 @@ struct NIOHTTPCaller: HTTPCaller {
                 result.finish(.failure(.transport("connect to \(target) failed: \(error)")))
             }
         }
-        do {
-            return try await withTaskCancellationHandler {
-                try await result.promise.futureResult.get()
-            } onCancel: {
-                result.finish(.failure(.transport("cancelled")))
-            }
-        } catch let error as HTTPCallError {
-            throw error
-        } catch {
-            throw .transport("\(error)")
-        }
+        return result
     }
 
     static func head(_ request: OutboundHTTPRequest, node: String) -> HTTPRequestHead {

@@ -65,6 +65,11 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// `GET /metrics` answers anyone (default); false turns it off until authenticated access
     /// exists (issue 10).
     public var metricsPublic: Bool
+    /// TLS (all three or none; PEM paths): this node's certificate chain and key, and the cluster
+    /// CA. When set, the API serves HTTPS only and peers use mutual TLS (`NodeTLS`).
+    public var tlsCertFile: String?
+    public var tlsKeyFile: String?
+    public var tlsCAFile: String?
 
     public init(nodeId: UInt64, dataDir: String, members: [Member], clusterSecret: String? = nil,
                 clusterSecretFile: String? = nil, tickMs: Int = 10, heartbeatTicks: Int = 5, electionTicks: Int = 15,
@@ -105,6 +110,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case executorSlots, leaseDurationMs, executorHeartbeatMs, executorLivenessMs, allowedTargets, testTaskKinds
         case dataRoot, jobSplitBytes, snapshotEntries, snapshotBytes, initialVoters, testFaultHooks
         case metricsPublic
+        case tlsCertFile, tlsKeyFile, tlsCAFile
     }
 
     /// Missing optional keys take their defaults, so a config file names only what it changes.
@@ -135,6 +141,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         initialVoters = try c.decodeIfPresent([UInt64].self, forKey: .initialVoters)
         testFaultHooks = try c.decodeIfPresent(Bool.self, forKey: .testFaultHooks) ?? false
         metricsPublic = try c.decodeIfPresent(Bool.self, forKey: .metricsPublic) ?? true
+        tlsCertFile = try c.decodeIfPresent(String.self, forKey: .tlsCertFile)
+        tlsKeyFile = try c.decodeIfPresent(String.self, forKey: .tlsKeyFile)
+        tlsCAFile = try c.decodeIfPresent(String.self, forKey: .tlsCAFile)
     }
 
     public static func load(path: String) throws -> NodeConfig {
@@ -211,9 +220,10 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         guard let peerListen = PeerAddress(parsing: me.peer), let apiListen = PeerAddress(parsing: me.api) else {
             throw .invalid("bad listen address")
         }
+        let tls = try validatedTLS()
         return ValidatedNodeConfig(config: self, id: NodeID(nodeId), secret: Array(secret.utf8), peers: peers,
                                    apiAddresses: apis, peerListen: peerListen, apiListen: apiListen,
-                                   allowList: allowList, dataRoot: root, logLevel: level)
+                                   allowList: allowList, dataRoot: root, logLevel: level, tls: tls)
     }
 }
 
@@ -230,6 +240,8 @@ public struct ValidatedNodeConfig: Sendable {
     let dataRoot: DataRoot
     /// `logLevel`, parsed.
     let logLevel: Logger.Level
+    /// Nil: plain HTTP and TCP (with the HMAC handshake only).
+    let tls: NodeTLS?
 }
 
 public enum NodeConfigError: Error, CustomStringConvertible {

@@ -112,10 +112,10 @@ public final class NodeCore: Service, Sendable {
         ])
 
         let fetcher = SnapshotFetcher(files: snapshotFiles, secret: config.secret, apiAddresses: config.apiAddresses,
-                                      logger: logger)
+                                      logger: logger, tls: config.tls)
         let sink = DriverSink(fetcher: fetcher)
         let transport = PeerTransport(selfID: config.id, listen: config.peerListen, peers: config.peers,
-                                      secret: config.secret, group: group, sink: sink, logger: logger)
+                                      secret: config.secret, group: group, sink: sink, logger: logger, tls: config.tls)
         let logger = logger
         let driver = RaftDriver(
             raft: raft, storage: storage, machine: StoreMachine(store: store, observer: ApplyObserver(changes: changes, metrics: metrics)),

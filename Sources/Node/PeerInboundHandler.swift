@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOSSL
 import Raft
 
 /// Server side of a peer connection: runs the handshake, then decodes Raft batches and hands
@@ -24,9 +25,13 @@ final class PeerInboundHandler: ChannelInboundHandler {
     private let limits: PeerTransport.Limits
     private var state = State.awaitingHello
     private var handshakeTimer: Scheduled<Void>?
+    /// Mutual TLS is on: the client certificate (already verified against the cluster CA by
+    /// the TLS handler before any frame arrives) must name the node the `hello` claims.
+    private let requireCertificate: Bool
 
     init(selfID: NodeID, authenticator: PeerAuthenticator, sink: any PeerMessageSink, logger: Logger,
-         limit: FrameLimit, limits: PeerTransport.Limits) {
+         limit: FrameLimit, limits: PeerTransport.Limits, requireCertificate: Bool = false) {
+        self.requireCertificate = requireCertificate
         self.selfID = selfID
         self.authenticator = authenticator
         self.sink = sink
@@ -70,6 +75,13 @@ final class PeerInboundHandler: ChannelInboundHandler {
             guard version == PeerFrame.protocolVersion else { throw PeerFrameError.badField("version \(version)") }
             guard to == selfID else { throw PeerFrameError.badField("hello addressed to \(to), this is \(selfID)") }
             guard from != selfID else { throw PeerFrameError.badField("hello from our own id") }
+            if requireCertificate {
+                let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
+                let named = certificate.map(PeerIdentity.nodeIDs(in:)) ?? []
+                guard named.contains(from) else {
+                    throw PeerFrameError.badField("hello claims \(from), the certificate names \(named.sorted())")
+                }
+            }
             let serverNonce = PeerAuthenticator.nonce()
             let proof = authenticator.serverProof(clientNonce: clientNonce, serverNonce: serverNonce, from: from, to: to)
             state = .awaitingAuth(from: from, clientNonce: clientNonce, serverNonce: serverNonce)

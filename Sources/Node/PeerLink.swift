@@ -34,9 +34,13 @@ final class PeerLink: @unchecked Sendable {
     /// Bytes handed to the channel and not yet written to the socket: the send-queue depth the
     /// metrics page shows (read from any thread, hence atomic).
     let queuedBytes = Atomic<Int>(0)
+    /// Mutual TLS: our certificate goes out, the peer's must name `peer` (`NodeTLS.toNode`).
+    private let tls: ClientTLS?
 
     init(selfID: NodeID, peer: NodeID, address: PeerAddress, sourceHost: String, eventLoop: any EventLoop,
-         authenticator: PeerAuthenticator, sink: any PeerMessageSink, logger: Logger, limits: PeerTransport.Limits) {
+         authenticator: PeerAuthenticator, sink: any PeerMessageSink, logger: Logger, limits: PeerTransport.Limits,
+         tls: ClientTLS? = nil) {
+        self.tls = tls
         self.selfID = selfID
         self.peer = peer
         self.address = address
@@ -112,6 +116,7 @@ final class PeerLink: @unchecked Sendable {
         }
         state = .connecting
         let handshakeFrameBytes = limits.handshakeFrameBytes
+        let tls = tls
         let bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.writeBufferWaterMark, value: .init(low: limits.writeBufferHighWaterMark / 2,
@@ -120,6 +125,8 @@ final class PeerLink: @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let limit = FrameLimit(bytes: handshakeFrameBytes)
+                    // Our hello is written on connect; the TLS handler holds it until its handshake is done.
+                    try tls?.addHandler(to: channel)
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder(limit: limit)))
                     try channel.pipeline.syncOperations.addHandler(PeerLinkHandler(link: self))
                 }

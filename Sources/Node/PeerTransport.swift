@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Raft
 import Synchronization
 
@@ -18,6 +19,10 @@ struct PeerAddress: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Persistent authenticated TCP connections between nodes.
+///
+/// With `tls`, every connection is mutual TLS first (both certificates from the cluster CA,
+/// each naming its node, see `NodeTLS`), and the HMAC handshake then runs inside it: defence in
+/// depth, a stolen certificate alone or a leaked secret alone does not let anyone in.
 ///
 /// Each node listens on its peer address; to send to a peer it keeps one outbound connection
 /// (`PeerLink`), so every connection carries Raft messages one way. Messages to a peer that is
@@ -43,11 +48,14 @@ final class PeerTransport: Sendable {
     private let logger: Logger
     private let links: [NodeID: PeerLink]
     private let server = Mutex<(any Channel)?>(nil)
+    private let tls: NodeTLS?
 
     init(
         selfID: NodeID, listen: PeerAddress, peers: [NodeID: PeerAddress], secret: [UInt8],
-        group: any EventLoopGroup, sink: any PeerMessageSink, logger: Logger, limits: Limits = Limits()
+        group: any EventLoopGroup, sink: any PeerMessageSink, logger: Logger, limits: Limits = Limits(),
+        tls: NodeTLS? = nil
     ) {
+        self.tls = tls
         self.selfID = selfID
         self.listen = listen
         self.limits = limits
@@ -59,7 +67,8 @@ final class PeerTransport: Sendable {
         for (id, address) in peers where id != selfID {
             links[id] = PeerLink(
                 selfID: selfID, peer: id, address: address, sourceHost: listen.host,
-                eventLoop: group.next(), authenticator: authenticator, sink: sink, logger: logger, limits: limits)
+                eventLoop: group.next(), authenticator: authenticator, sink: sink, logger: logger, limits: limits,
+                tls: tls?.toNode(id))
         }
         self.links = links
     }
@@ -68,6 +77,7 @@ final class PeerTransport: Sendable {
     @discardableResult
     func start() async throws -> Int {
         let selfID = selfID, authenticator = authenticator, sink = sink, logger = logger, limits = limits
+        let tlsContext = tls?.peerServer
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -77,7 +87,10 @@ final class PeerTransport: Sendable {
                     let limit = FrameLimit(bytes: limits.handshakeFrameBytes)
                     let handler = PeerInboundHandler(
                         selfID: selfID, authenticator: authenticator, sink: sink, logger: logger,
-                        limit: limit, limits: limits)
+                        limit: limit, limits: limits, requireCertificate: tlsContext != nil)
+                    if let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                    }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder(limit: limit)))
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }

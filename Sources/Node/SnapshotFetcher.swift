@@ -1,11 +1,12 @@
+import Executor
 import Foundation
 import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import Raft
 import Store
 import Synchronization
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// The follower side of InstallSnapshot. The leader's core sends only the snapshot's metadata;
 /// this component intercepts that message, pulls the snapshot file from the sender's API in
@@ -36,16 +37,18 @@ final class SnapshotFetcher: Sendable {
     private let apiAddresses: [NodeID: String]
     private let logger: Logger
     private let state = Mutex(State())
-    private let session: URLSession
+    /// TLS clusters: the sender's API is HTTPS and its certificate must name the sender.
+    private let tls: NodeTLS?
+    private let group: any EventLoopGroup
 
-    init(files: SnapshotFiles, secret: [UInt8], apiAddresses: [NodeID: String], logger: Logger) {
+    init(files: SnapshotFiles, secret: [UInt8], apiAddresses: [NodeID: String], logger: Logger, tls: NodeTLS? = nil,
+         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.files = files
         self.secret = secret
         self.apiAddresses = apiAddresses
         self.logger = logger
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 30
-        session = URLSession(configuration: configuration)
+        self.tls = tls
+        self.group = group
     }
 
     /// Splits out install messages: the others are returned for the driver at once; an install
@@ -139,7 +142,7 @@ final class SnapshotFetcher: Sendable {
     private func download(index: UInt64, term: UInt64, from leader: NodeID) throws -> UInt64 {
         guard let api = apiAddresses[leader] else { throw SnapshotFileError("no API address for n\(leader.rawValue)") }
         let name = "\(index)-\(term)"
-        let metaData = try get(api: api, path: "/v1/internal/snapshots/\(name)")
+        let metaData = try get(api: api, node: leader, path: "/v1/internal/snapshots/\(name)")
         let meta = try JSONDecoder().decode(SnapshotFiles.Meta.self, from: metaData)
         guard meta.index == index, meta.term == term else { throw SnapshotFileError("leader described \(meta.name), asked \(name)") }
         let part = files.partPath(index: index, term: term)
@@ -155,7 +158,7 @@ final class SnapshotFetcher: Sendable {
         }
         while offset < meta.bytes {
             let length = min(Self.chunkBytes, meta.bytes - offset)
-            let chunk = try get(api: api, path: "/v1/internal/snapshots/\(name)/data?offset=\(offset)&length=\(length)")
+            let chunk = try get(api: api, node: leader, path: "/v1/internal/snapshots/\(name)/data?offset=\(offset)&length=\(length)")
             guard UInt64(chunk.count) == length else {
                 throw SnapshotFileError("chunk at \(offset): \(chunk.count) bytes, expected \(length)")
             }
@@ -179,31 +182,36 @@ final class SnapshotFetcher: Sendable {
         return meta.bytes
     }
 
-    /// One signed GET, blocking this (dedicated) thread until the answer.
-    private func get(api: String, path: String) throws -> Data {
-        guard let url = URL(string: "http://\(api)\(path)") else { throw SnapshotFileError("bad address \(api)") }
-        var request = URLRequest(url: url)
+    /// One signed GET over SwiftNIO (HTTPS in a TLS cluster), blocking this (dedicated) thread
+    /// until the answer or 30 s. Foundation's URLSession, used before, cannot trust a private CA
+    /// on Linux.
+    private func get(api: String, node: NodeID, path: String) throws -> Data {
+        guard let (host, port) = CommandForwarding.hostAndPort(api) else { throw SnapshotFileError("bad address \(api)") }
         let (timestamp, signature) = SnapshotSigning.sign(path: path, secret: secret)
-        request.setValue(timestamp, forHTTPHeaderField: SnapshotSigning.timestampHeader)
-        request.setValue(signature, forHTTPHeaderField: CommandBatch.signatureHeader)
-        let done = DispatchSemaphore(value: 0)
-        let result = Mutex<Result<Data, SnapshotFileError>>(.failure(SnapshotFileError("no answer")))
-        let task = session.dataTask(with: request) { data, response, error in
-            let outcome: Result<Data, SnapshotFileError>
-            if let error {
-                outcome = .failure(SnapshotFileError("GET \(path): \(error.localizedDescription)"))
-            } else if let http = response as? HTTPURLResponse, http.statusCode == 200, let data {
-                outcome = .success(data)
-            } else {
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                outcome = .failure(SnapshotFileError("GET \(path): status \(status)"))
-            }
-            result.withLock { $0 = outcome }
-            done.signal()
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: api)
+        headers.add(name: "Connection", value: "close")
+        headers.add(name: SnapshotSigning.timestampHeader, value: timestamp)
+        headers.add(name: CommandBatch.signatureHeader, value: signature)
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+        let literal = try? SocketAddress(ipAddress: host, port: port)
+        // One byte over a chunk: an answer longer than asked is refused below, not cut.
+        let result = NIOHTTPCaller.start(
+            group: group, head: head, body: Data(), limit: Int(Self.chunkBytes) + 1, timeout: .seconds(30),
+            connectTimeout: .seconds(5), target: api, tls: tls?.toNode(node)
+        ) { bootstrap in
+            if let literal { return bootstrap.connect(to: literal) }
+            return bootstrap.connect(host: host, port: port)
         }
-        task.resume()
-        done.wait()
-        return try result.withLock { $0 }.get()
+        let response: OutboundHTTPResponse
+        do {
+            response = try result.promise.futureResult.wait()
+        } catch {
+            throw SnapshotFileError("GET \(path): \(error)")
+        }
+        guard response.status == 200 else { throw SnapshotFileError("GET \(path): status \(response.status)") }
+        guard response.bodyPrefix.count <= Int(Self.chunkBytes) else { throw SnapshotFileError("GET \(path): answer too long") }
+        return response.bodyPrefix
     }
 }
 

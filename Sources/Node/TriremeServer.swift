@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOPosix
@@ -29,10 +31,13 @@ public enum TriremeServer {
         let core = NodeCore(config: validated, logger: logger, group: group, scheduling: scheduling, logContext: logContext)
         forwarding.attach(to: core)
         jobLauncher.attach(to: core)
-        let api = NodeAPI(core: core, forwarder: Forwarder(selfID: config.nodeId, timeout: Double(config.writeTimeoutMs) / 1000),
+        let api = NodeAPI(core: core, forwarder: Forwarder(selfID: config.nodeId, timeout: Double(config.writeTimeoutMs) / 1000,
+                                                           tls: validated.tls, apiAddresses: validated.apiAddresses),
                           logger: logger, limits: CommandLimits())
         let app = Application(
             router: api.router(),
+            // With TLS configured the API serves HTTPS only (no plaintext listener at all).
+            server: try validated.tls.map { try HTTPServerBuilder.tls(.http1(), tlsConfiguration: $0.apiServer) } ?? .http1(),
             configuration: .init(address: .hostname(validated.apiListen.host, port: validated.apiListen.port),
                                  serverName: "trireme"),
             logger: logger)

@@ -1,5 +1,6 @@
 import API
 import Foundation
+import Node
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -9,6 +10,8 @@ import FoundationNetworking
 struct APIClient: Sendable {
     let servers: [String]
     let timeout: TimeInterval
+    /// `--cacert` / `TRIREME_CACERT`: the cluster speaks HTTPS and its certificates come from this CA.
+    var caFile: String? = nil
 
     struct Reply: Sendable {
         var status: Int
@@ -39,6 +42,17 @@ struct APIClient: Sendable {
     func send(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
         var failures: [String: String] = [:]
         for server in servers {
+            if let caFile {
+                do {
+                    let reply = try await HTTPSExchange.send(method: method, server: server, path: path, body: body,
+                                                             headers: headers.merging(body == nil ? [:] : ["Content-Type": "application/json"]) { a, _ in a },
+                                                             caFile: caFile, timeout: timeout)
+                    return Reply(status: reply.status, body: reply.body, headers: reply.headers, server: server)
+                } catch {
+                    failures[server] = "\(error)"
+                }
+                continue
+            }
             guard let url = URL(string: "http://\(server)\(path)") else {
                 failures[server] = "bad address"
                 continue

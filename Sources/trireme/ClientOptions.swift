@@ -11,15 +11,23 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Seconds to wait for an answer.")
     var timeout: Double = 15
 
+    @Option(name: .customLong("cacert"), help: "PEM file of the cluster CA: talk HTTPS, trusting only it (env TRIREME_CACERT).")
+    var cacert: String?
+
+    /// `--cacert`, else `TRIREME_CACERT`.
+    var caFile: String? { cacert ?? ProcessEnvironment.caFile }
+
     var client: APIClient {
         APIClient(servers: servers.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
-                  timeout: timeout)
+                  timeout: timeout, caFile: caFile)
     }
 }
 
 enum ProcessEnvironment {
     /// `TRIREME_SERVER` overrides the default node list.
     static var servers: String? { getenv("TRIREME_SERVER").map { String(cString: $0) } }
+    /// `TRIREME_CACERT`: the cluster CA for HTTPS (as `--cacert`).
+    static var caFile: String? { getenv("TRIREME_CACERT").map { String(cString: $0) } }
 }
 
 #if canImport(Glibc)

@@ -8,6 +8,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Node config file (JSON).") var config: String
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical); overrides the config's logLevel.")
     var logLevel: String?
+    @Option(help: "TLS: this node's certificate chain (PEM); overrides the config's tlsCertFile.") var tlsCert: String?
+    @Option(help: "TLS: this node's private key (PEM); overrides tlsKeyFile.") var tlsKey: String?
+    @Option(help: "TLS: the cluster CA (PEM); overrides tlsCAFile.") var tlsCa: String?
 
     func run() async throws {
         var nodeConfig: NodeConfig
@@ -17,6 +20,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         if let logLevel { nodeConfig.logLevel = logLevel }
+        nodeConfig.tlsCertFile = tlsCert ?? nodeConfig.tlsCertFile
+        nodeConfig.tlsKeyFile = tlsKey ?? nodeConfig.tlsKeyFile
+        nodeConfig.tlsCAFile = tlsCa ?? nodeConfig.tlsCAFile
         do {
             _ = try nodeConfig.validated()
         } catch {

@@ -20,6 +20,8 @@ final class LocalCluster: @unchecked Sendable {
     let secret = "cluster-test-secret-0123456789abcdef"
     private var processes: [Int: Process] = [:]
     var extraConfig: [String: Any]
+    /// Keys for one node only (e.g. its TLS certificate), applied after `extraConfig`.
+    var nodeConfig: (Int) -> [String: Any] = { _ in [:] }
 
     init(size: Int = 3, extraConfig: [String: Any] = [:]) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("trireme-cluster-\(UUID().uuidString)")
@@ -67,6 +69,7 @@ final class LocalCluster: @unchecked Sendable {
             "tickMs": 10, "heartbeatTicks": 5, "electionTicks": 30, "logLevel": "warning",
         ]
         for (key, value) in extraConfig { config[key] = value }
+        for (key, value) in nodeConfig(id) { config[key] = value }
         let data = try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
         try data.write(to: configURL(id))
     }
