@@ -21,15 +21,18 @@ struct APIClient: Sendable {
     }
 
     enum ClientError: Error, CustomStringConvertible {
-        case unreachable([String: String])
+        /// Every server tried, in order, with why it failed.
+        case unreachable([(server: String, why: String)])
         case api(status: Int, APIError)
         case unexpected(status: Int, String)
 
         var description: String {
             switch self {
-            case .unreachable(let errors):
-                let lines = errors.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)" }.joined(separator: "\n")
-                return "no node answered:\n\(lines)\nIs the cluster running? Try `cluster/status.sh`, or pass --server HOST:PORT."
+            case .unreachable(let failures):
+                let lines = failures.map { "  \($0.server): \($0.why)" }.joined(separator: "\n")
+                return "no node answered (tried \(failures.count)):\n\(lines)\n"
+                    + "Try: `trireme cluster status --server HOST:PORT` to see which nodes are up; name a running node with "
+                    + "--server HOST:PORT (comma-separated for several) or TRIREME_SERVER; a local cluster starts with `cluster/up.sh`."
             case .api(let status, let error):
                 return "error \(status) \(error.code.rawValue): \(error.message)" + (error.field.map { " (field: \($0))" } ?? "")
                     + (error.outcome == .unknown ? "\nThe write may still have happened; retry with the same --idempotency-key." : "")
@@ -40,7 +43,7 @@ struct APIClient: Sendable {
     }
 
     func send(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
-        var failures: [String: String] = [:]
+        var failures: [(server: String, why: String)] = []
         for server in servers {
             if let caFile {
                 do {
@@ -54,7 +57,7 @@ struct APIClient: Sendable {
                 continue
             }
             guard let url = URL(string: "http://\(server)\(path)") else {
-                failures[server] = "bad address"
+                failures.append((server, "not a HOST:PORT address"))
                 continue
             }
             var request = URLRequest(url: url, timeoutInterval: timeout)
@@ -65,7 +68,7 @@ struct APIClient: Sendable {
             do {
                 let (data, response) = try await URLSession.shared.data(for: request)
                 guard let http = response as? HTTPURLResponse else {
-                    failures[server] = "not an HTTP response"
+                    failures.append((server, "answered, but not with HTTP (is this a Trireme API address, not a peer port?)"))
                     continue
                 }
                 var replyHeaders: [String: String] = [:]
@@ -74,10 +77,29 @@ struct APIClient: Sendable {
                 }
                 return Reply(status: http.statusCode, body: data, headers: replyHeaders, server: server)
             } catch {
-                failures[server] = error.localizedDescription
+                failures.append((server, Self.explain(error, timeout: timeout)))
             }
         }
         throw ClientError.unreachable(failures)
+    }
+
+    /// What a failed connection means, in words (URLSession's own text says little on Linux).
+    static func explain(_ error: any Error, timeout: TimeInterval) -> String {
+        guard let error = error as? URLError else { return error.localizedDescription }
+        switch error.code {
+        case .cannotConnectToHost:
+            return "connection refused: nothing listens there (node not running, or a wrong port)"
+        case .timedOut:
+            return "no answer within \(timeout.formatted()) s (node overloaded, paused or cut off? try a larger --timeout)"
+        case .cannotFindHost, .dnsLookupFailed:
+            return "unknown host name"
+        case .networkConnectionLost:
+            return "the connection dropped before the answer (the node may have stopped)"
+        case .notConnectedToInternet:
+            return "no network route to it"
+        default:
+            return error.localizedDescription
+        }
     }
 
     /// Sends and decodes a 2xx JSON answer, or throws the API's error.

@@ -50,8 +50,10 @@ struct JobCommand: AsyncParsableCommand {
     struct Get: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument var id: String
+        @Option(help: "Also write the job (state, counters, times, error) as JSON to this file.") var output: String?
         func run() async throws {
             let (job, _) = try await options.client.call("GET", "/v1/jobs/\(segment(id))", as: JobBody.self)
+            if let output { try Output.write(Output.json(job), to: output) }
             print(options.json ? Output.json(job) : JobCommand.describe([job]))
         }
     }
@@ -78,14 +80,13 @@ struct JobCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument var id: String
         @Option(help: "Give up after this many seconds.") var maxWait: Double = 3_600
+        @Option(help: "Write the final job (state, counters, times, error) as JSON to this file.") var output: String?
 
         func run() async throws {
             let deadline = Date().addingTimeInterval(maxWait)
             let path = "/v1/jobs/\(segment(id))"
             var (job, reply) = try await options.client.call("GET", path, as: JobBody.self)
-            var last: JobBody?
             while true {
-                last = job
                 let done = job.counters["tasksDone"] ?? 0
                 let total = max(job.counters["tasksTotal"] ?? 0, 1)
                 let width = 30
@@ -93,17 +94,20 @@ struct JobCommand: AsyncParsableCommand {
                 let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
                 let line = "\(job.id) \(job.state.padding(toLength: 10, withPad: " ", startingAt: 0)) [\(bar)] \(done)/\(total) tasks"
                     + JobCommand.counterSummary(job.counters)
-                if Output.isTerminal { FileHandle.standardOutput.write(Data("\r\(line)".utf8)) } else { print(line) }
+                // With --json, stdout holds only the final JSON document.
+                if !options.json {
+                    if Output.isTerminal { FileHandle.standardOutput.write(Data("\r\(line)".utf8)) } else { print(line) }
+                }
                 if ["DONE", "FAILED", "CANCELLED"].contains(job.state) { break }
                 // A long poll: the node answers when the job (or one of its tasks) changes.
                 guard let next = try await options.client.waitForChange(path, after: reply, seconds: deadline.timeIntervalSinceNow,
                                                                         as: JobBody.self) else { break }
                 (job, reply) = next
             }
-            if Output.isTerminal { print("") }
-            guard let last else { return }
-            if options.json { print(Output.json(last)) }
-            if last.state != "DONE" { throw ExitCode(last.state == "FAILED" ? 2 : 3) }
+            if Output.isTerminal && !options.json { print("") }
+            if let output { try Output.write(Output.json(job), to: output) }
+            if options.json { print(Output.json(job)) }
+            if job.state != "DONE" { throw ExitCode(job.state == "FAILED" ? 2 : 3) }
         }
     }
 

@@ -88,7 +88,7 @@ struct QueueCommand: AsyncParsableCommand {
         @Argument var name: String
         func run() async throws {
             _ = try await options.client.call("DELETE", "/v1/queues/\(segment(name))", as: JSONValue.self)
-            print("deleted queue \(name)")
+            print(options.json ? Output.json(["deleted": name]) : "deleted queue \(name)")
         }
     }
 

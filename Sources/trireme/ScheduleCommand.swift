@@ -90,7 +90,7 @@ struct ScheduleCommand: AsyncParsableCommand {
         @Argument var name: String
         func run() async throws {
             _ = try await options.client.call("DELETE", "/v1/schedules/\(segment(name))", as: JSONValue.self)
-            print("deleted schedule \(name)")
+            print(options.json ? Output.json(["deleted": name]) : "deleted schedule \(name)")
         }
     }
 

@@ -81,7 +81,7 @@ struct TaskCommand: AsyncParsableCommand {
         @Argument var id: String
         func run() async throws {
             _ = try await options.client.call("DELETE", "/v1/queues/\(segment(queue))/tasks/\(segment(id))", as: JSONValue.self)
-            print("deleted task \(id)")
+            print(options.json ? Output.json(["deleted": id]) : "deleted task \(id)")
         }
     }
 

@@ -22,6 +22,7 @@ import Testing
         try #require(ids.count == 5)
         try await checkMetrics(cluster, leader: leader)
         try await checkWatch(cluster, base: base, changed: ids[0], unchanged: ids[1])
+        try await checkCLI(cluster, leader: leader, changing: ids[2])
     }
 
     private func checkMetrics(_ cluster: LocalCluster, leader: Int) async throws {
@@ -81,7 +82,7 @@ import Testing
     }
 
     /// Until the node has parked the watch (bounded; the gauge is set at scrape time).
-    private func waitForWaiter(_ base: String) async throws {
+    func waitForWaiter(_ base: String) async throws {
         for _ in 0..<500 {
             let scrape = try await HTTP.send("GET", "\(base)/metrics")
             if (Self.samples(String(decoding: scrape.body, as: UTF8.self))["trireme_watch_waiters"] ?? 0) >= 1 { return }
