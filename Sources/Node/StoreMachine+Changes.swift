@@ -77,7 +77,10 @@ struct ApplyObserver: Sendable {
         case .pauseQueue(let name), .resumeQueue(let name), .disableQueue(let name):
             return ["q:\(name)"]
         case .createJob(let spec):
-            return ["j:\(spec.id)"] + Array(Set(spec.tasks.map { "q:\($0.queue)" })).sorted() + spec.tasks.map { "t:\($0.id)" }
+            return jobKeys(spec)
+        case .launchJob(_, _, let spec, let jobsQueue, _):
+            // The launching task itself is among `taskIDs`.
+            return jobKeys(spec) + ["q:\(jobsQueue.name)"]
         case .updateJobProgress(let job, _, _), .cancelJob(let job, _), .finishJob(let job, _, _, _):
             return ["j:\(job)"]
         case .collectGarbage:
@@ -88,13 +91,17 @@ struct ApplyObserver: Sendable {
         }
     }
 
+    static func jobKeys(_ spec: JobSpec) -> [String] {
+        ["j:\(spec.id)"] + Array(Set(spec.tasks.map { "q:\($0.queue)" })).sorted() + spec.tasks.map { "t:\($0.id)" }
+    }
+
     /// The tasks a command names one by one (read from the store before and after apply).
     static func taskIDs(_ command: Command, store: StateStore) -> [String] {
         switch command {
         case .createTask(let spec): return [spec.id]
         case .deleteTask(let id, _), .cancelTask(let id, _), .runTask(let id, _), .assignTask(let id, _, _, _),
              .startTask(let id, _, _), .completeTask(let id, _, _, _, _), .failTask(let id, _, _, _),
-             .redriveDeadTask(let id, _), .recordScheduleFire(_, _, let id, _):
+             .redriveDeadTask(let id, _), .recordScheduleFire(_, _, let id, _), .launchJob(let id, _, _, _, _):
             return [id]
         case .renewLeases(_, let leases, _, _):
             return leases.map(\.taskID)
