@@ -9,14 +9,16 @@ import NIOCore
 extension NodeAPI {
     /// Only our own script and style, no inline code, no framing; the API of this node and of
     /// the other members (the dashboard reads each member's `/v1/cluster`, which answers any origin).
-    static func contentSecurityPolicy(memberAPIs: [String]) -> String {
-        let members = memberAPIs.map { "http://\($0)" }.joined(separator: " ")
+    /// `scheme`: https on a TLS cluster (the API then serves nothing else).
+    static func contentSecurityPolicy(memberAPIs: [String], scheme: String = "http") -> String {
+        let members = memberAPIs.map { "\(scheme)://\($0)" }.joined(separator: " ")
         return "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' \(members); "
             + "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     }
 
     func addWebRoutes(to router: Router<BasicRequestContext>) {
-        let csp = Self.contentSecurityPolicy(memberAPIs: core.config.config.members.map(\.api))
+        let csp = Self.contentSecurityPolicy(memberAPIs: core.config.config.members.map(\.api),
+                                             scheme: core.config.tls == nil ? "http" : "https")
         router.get("/") { _, _ in Self.asset(WebAssets.indexHTML, type: "text/html; charset=utf-8", csp: csp) }
         router.get("/dashboard.js") { _, _ in Self.asset(WebAssets.dashboardJS, type: "text/javascript; charset=utf-8", csp: csp) }
         router.get("/dashboard.css") { _, _ in Self.asset(WebAssets.dashboardCSS, type: "text/css; charset=utf-8", csp: csp) }

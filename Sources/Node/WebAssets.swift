@@ -134,7 +134,7 @@ async function watch(path, render) {
 
 // ---- cluster ----
 
-function origin(address) { return `http://${address}`; }
+function origin(address) { return `${location.protocol}//${address}`; }
 
 async function refreshCluster() {
   const { body: self } = await api("/v1/cluster?consistency=stale");

@@ -52,7 +52,7 @@ struct APIClient: Sendable {
                                                              caFile: caFile, timeout: timeout)
                     return Reply(status: reply.status, body: reply.body, headers: reply.headers, server: server)
                 } catch {
-                    failures[server] = "\(error)"
+                    failures.append((server, "\(error)"))
                 }
                 continue
             }

@@ -45,6 +45,11 @@ import Testing
                                                 body: nil, headers: [:], caFile: caFile, timeout: 15)
         #expect(read.status == 200)
 
+        // The dashboard may reach the other members over HTTPS only.
+        let page = try await HTTPSExchange.send(method: "GET", server: cluster.api(follower), path: "/", body: nil,
+                                                headers: [:], caFile: caFile, timeout: 15)
+        #expect(page.headers["content-security-policy"]?.contains("https://\(cluster.api(leader))") == true)
+
         // Without the CA the CLI refuses the cluster's certificate.
         let (untrusted, _) = try cluster.cli(["queue", "list", "--server", cluster.api(follower), "--cacert",
                                               try otherCA(cluster)])
