@@ -66,7 +66,7 @@ let package = Package(
         // cluster's current setup into it. Pure logic over API types; the CLI does the HTTP.
         .target(
             name: "Apply",
-            dependencies: ["API", .product(name: "Yams", package: "Yams")],
+            dependencies: ["API", "Store", .product(name: "Yams", package: "Yams")],
             exclude: ["README.md"],
             swiftSettings: strict
         ),
@@ -109,7 +109,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ChaosTests", dependencies: ["Chaos"], swiftSettings: strict),
-        .testTarget(name: "ApplyTests", dependencies: ["Apply", "API"], swiftSettings: strict),
+        .testTarget(name: "ApplyTests", dependencies: ["Apply", "API", "Store"], swiftSettings: strict),
         // Multi-process tests: start real `trireme serve` processes (built first by this dependency).
         // Node, Raft and NIO for the peer-port probes (B11), which speak the peer protocol.
         .testTarget(
