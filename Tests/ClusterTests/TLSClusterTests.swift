@@ -7,8 +7,8 @@ import Testing
 /// released, also when a test fails half-way.
 @Suite(.serialized) struct TLSClusterTests {
     /// Starts a TLS cluster; returns it, its CA file and the agreed leader.
-    private func startTLSCluster() async throws -> (LocalCluster, String, Int) {
-        let cluster = try LocalCluster()
+    private func startTLSCluster(extraConfig: [String: Any] = [:]) async throws -> (LocalCluster, String, Int) {
+        let cluster = try LocalCluster(extraConfig: extraConfig)
         let certs = cluster.root.appendingPathComponent("certs")
         try TestCerts.make(certs, ids: cluster.members.map(\.id))
         cluster.nodeConfig = { id in TestCerts.config(certs, id: id) }
@@ -118,5 +118,47 @@ import Testing
             #expect(status.term < Forged.term, "n\(member.id) took the forged term")
         }
         _ = try await cluster.waitForTLSLeader(caFile: caFile)
+    }
+
+    @Test("TLS: a follower that missed compacted entries downloads the snapshot over HTTPS")
+    func snapshotOverHTTPS() async throws {
+        let (cluster, caFile, leader) = try await startTLSCluster(extraConfig: ["snapshotEntries": 40])
+        let follower = leader % 3 + 1
+        func post(_ path: String, _ body: [String: Any]) async throws -> Int {
+            try await HTTPSExchange.send(method: "POST", server: cluster.api(leader), path: path, body: HTTP.json(body),
+                                         headers: ["Content-Type": "application/json"], caFile: caFile, timeout: 15).status
+        }
+        #expect(try await post("/v1/queues", ["name": "snap"]) == 201)
+        cluster.kill9(follower)
+        for i in 0..<120 {
+            let status = try await post("/v1/queues/snap/tasks", ["name": "t-\(i)", "kind": "http", "payload": ["url": "http://127.0.0.1:9/x"],
+                                                                 "scheduleTime": "2099-01-01T00:00:00Z"])
+            try #require(status == 201, "task \(i): \(status)")
+        }
+        // The leader has compacted past what the stopped follower has (its log starts later).
+        let deadline = Date().addingTimeInterval(30)
+        var compacted: UInt64 = 0
+        while compacted < 80 && Date() < deadline {
+            let reply = try? await HTTPSExchange.send(method: "GET", server: cluster.api(leader), path: "/v1/cluster?consistency=stale",
+                                                      body: nil, headers: [:], caFile: caFile, timeout: 2)
+            let json = reply.flatMap { (try? JSONSerialization.jsonObject(with: $0.body)) as? [String: Any] }
+            compacted = (json?["snapshotIndex"] as? NSNumber)?.uint64Value ?? 0
+            if compacted < 80 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        try #require(compacted >= 80, "the leader did not compact its log")
+
+        // Info logs on the restarted follower, to see where its state came from.
+        let certs = cluster.root.appendingPathComponent("certs")
+        cluster.nodeConfig = { id in TestCerts.config(certs, id: id).merging(["logLevel": "info"]) { _, new in new } }
+        try cluster.start(follower)
+        let commit = try #require(await cluster.tlsStatus(leader, caFile: caFile)).commitIndex
+        let caughtUp = Date().addingTimeInterval(60)
+        var applied: UInt64 = 0
+        while applied < commit && Date() < caughtUp {
+            applied = await cluster.tlsStatus(follower, caFile: caFile)?.appliedIndex ?? 0
+            if applied < commit { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(applied >= commit, "n\(follower) applied \(applied) of \(commit):\n\(cluster.log(follower).suffix(2000))")
+        #expect(cluster.log(follower).contains("snapshot downloaded"), "the follower did not download a snapshot")
     }
 }
