@@ -5,7 +5,8 @@ import Store
 /// `{"url": "http://127.0.0.1:8080/hook", "method": "POST", "headers": {"k": "v"},
 ///   "body": "text" | "bodyBase64": "…", "timeoutMs": 5000}`.
 /// A 2xx answer succeeds (result: `{"status": 200, "body": "<first KiB>"}`); any other
-/// status, a transport error, a refused target or a timeout fails the attempt (retried).
+/// status (3xx included: redirects are never followed), a transport error, a refused target or a
+/// timeout fails the attempt (retried).
 public struct HTTPTaskRunner: TaskRunner {
     struct Payload: Decodable {
         var url: String
@@ -39,6 +40,12 @@ public struct HTTPTaskRunner: TaskRunner {
         do throws(HTTPCallError) {
             let response = try await caller.send(request)
             let snippet = String(decoding: response.bodyPrefix.prefix(Self.resultBodyBytesMax), as: UTF8.self)
+            if (300..<400).contains(response.status) {
+                // Never followed: the Location could name any host, and following it would skip the
+                // allow-list (a 302 from an allowed target to 169.254.169.254 is the classic bypass).
+                let location = response.headers["location"].map { " to \($0.prefix(200))" } ?? ""
+                return .failed("HTTP \(response.status): redirect\(location) not followed")
+            }
             guard (200..<300).contains(response.status) else {
                 return .failed("HTTP \(response.status): \(snippet.prefix(200))")
             }

@@ -86,8 +86,10 @@ public struct OutboundAllowList: Sendable, Equatable {
         guard !url.hasUserInfo else { throw .userInfoNotAllowed }
     }
 
+    /// Inside an allowed network, and a special-purpose address (loopback, private, …) only
+    /// when a network at least as narrow as its range allows it (`+SpecialRanges`).
     public func allows(_ address: IPAddress) -> Bool {
-        networks.contains { $0.contains(address) }
+        refusal(for: address) == nil
     }
 
     /// The pure check of one target: the URL's scheme and shape, then EVERY address its
@@ -98,8 +100,8 @@ public struct OutboundAllowList: Sendable, Equatable {
     public func check(_ url: OutboundURL, resolved: [IPAddress]) throws(OutboundRejection) -> OutboundTarget {
         try checkShape(url)
         guard let first = resolved.first else { throw .noAddress }
-        for address in resolved where !allows(address) {
-            throw .addressNotAllowed("\(url.host) → \(address)")
+        for address in resolved {
+            if let why = refusal(for: address) { throw .addressNotAllowed("\(url.host) → \(address): \(why)") }
         }
         return OutboundTarget(url: url, address: first)
     }

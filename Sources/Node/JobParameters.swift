@@ -87,6 +87,7 @@ enum JobParameters {
         case .notADirectory(let p): "\"\(p)\" is not a directory"
         case .hardLinked(let p): "\"\(p)\" has more than one hard link"
         case .invalidGlob(let p): "\"\(p)\" is not a valid glob"
+        case .encoded(let p): "\"\(p.unicodeScalars.map { $0.value < 0x20 ? "?" : String($0) }.joined())\" has a percent-encoded or control character"
         }
     }
 }

@@ -18,13 +18,28 @@ final class AtomicFileWriter {
     private(set) var bytesWritten: Int64 = 0
     private let flushBytes = 1 << 20
 
-    init(finalPath: String, attempt: String) throws(PreprocessError) {
+    /// With `root`, the opened temp file is checked (on its descriptor) to lie inside the root:
+    /// a directory swapped for a symlink to elsewhere after the path was resolved is caught
+    /// before a byte is written. The temp name is created fresh (`O_EXCL`, `O_NOFOLLOW`), so a
+    /// planted symlink or hard link under that name is never written through; the final name
+    /// is replaced by `rename`, which never follows a symlink either.
+    init(finalPath: String, attempt: String, root: DataRoot? = nil) throws(PreprocessError) {
         self.finalPath = finalPath
         let (dir, name) = AtomicFileWriter.split(finalPath)
         tempPath = dir + "/." + name + ".tmp-" + attempt
-        let d = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        unlink(tempPath)  // a leftover of this same attempt (re-run after a crash)
+        let d = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         if d < 0 { throw .io(path: tempPath, operation: "open", errno: errno) }
         fd = d
+        if let root {
+            let opened = DataRoot.descriptorPath(d)
+            guard let opened, root.contains(opened) else {
+                close(d)
+                unlink(tempPath)
+                fd = -1
+                throw .path(.outsideRoot(path: finalPath, resolved: opened ?? tempPath))
+            }
+        }
         buffer.reserveCapacity(flushBytes)
     }
 

@@ -39,9 +39,9 @@ public enum CleanMapper {
         let attempt = AttemptID.make()
         var spills: [SpillWriter] = []
         for shard in 0..<numShards {
-            spills.append(try SpillWriter(path: spillPath(tempDir: tempDir, taskID: taskID, shard: shard), attempt: attempt))
+            spills.append(try SpillWriter(path: spillPath(tempDir: tempDir, taskID: taskID, shard: shard), attempt: attempt, root: root))
         }
-        var rejects = RejectsWriter(path: rejectsPath(tempDir: tempDir, taskID: taskID), attempt: attempt)
+        var rejects = RejectsWriter(path: rejectsPath(tempDir: tempDir, taskID: taskID), attempt: attempt, root: root)
         var counters = TaskCounters()
         try await runBatches(source, job: job, parallelism: options.parallelism) { (r) throws(PreprocessError) in
             counters.recordsIn += r.records
@@ -84,15 +84,17 @@ extension CleanMapper {
 struct RejectsWriter {
     let path: String
     let attempt: String
+    let root: DataRoot?
     private var writer: AtomicFileWriter?
 
-    init(path: String, attempt: String) {
+    init(path: String, attempt: String, root: DataRoot? = nil) {
         self.path = path
         self.attempt = attempt
+        self.root = root
     }
 
     mutating func add(offset: Int64, raw: [UInt8], reason: String) throws(PreprocessError) {
-        if writer == nil { writer = try AtomicFileWriter(finalPath: path, attempt: attempt) }
+        if writer == nil { writer = try AtomicFileWriter(finalPath: path, attempt: attempt, root: root) }
         var line = Array("{\"offset\":\(offset),\"reason\":".utf8)
         CleanTransform.appendJSONString(reason, to: &line)
         line += Array(",\"record\":".utf8)

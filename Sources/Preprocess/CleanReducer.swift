@@ -21,7 +21,7 @@ public enum CleanReducer {
         let started = ContinuousClock.now
         var counters = TaskCounters()
         let out = try AtomicFileWriter(finalPath: ShardName.path(prefix: outputPrefix, shard: shard, of: numShards),
-                                       attempt: AttemptID.make())
+                                       attempt: AttemptID.make(), root: root)
         if format == .csv, let csvHeader {
             try out.write(CleanTransform.csvLine(csvHeader) + [0x0A])
         }
@@ -48,7 +48,7 @@ extension CleanReducer {
     /// rejected). Streams in `chunkBytes` pieces. Returns the file and the rejected records.
     public static func gatherRejects(_ paths: [String], into finalPath: String, root: DataRoot? = nil,
                                      chunkBytes: Int = 1 << 20) throws(PreprocessError) -> (file: OutputFile, records: Int) {
-        let out = try AtomicFileWriter(finalPath: finalPath, attempt: AttemptID.make())
+        let out = try AtomicFileWriter(finalPath: finalPath, attempt: AttemptID.make(), root: root)
         var records = 0
         var buffer: [UInt8] = []
         for path in paths where access(path, F_OK) == 0 {

@@ -59,8 +59,7 @@ extension DataRoot {
     /// files, sorted. Wildcards (`*`, `?`, `[...]`, fnmatch rules) are allowed in the last
     /// component only; a pattern without wildcards must name an existing file.
     public func expandInputs(_ pattern: String) throws(PathError) -> [String] {
-        guard !pattern.isEmpty else { throw .empty }
-        guard !pattern.utf8.contains(0) else { throw .containsNUL(pattern) }
+        try DataRoot.checkText(pattern)
         guard !pattern.split(separator: "/").contains("..") else { throw .parentTraversal(pattern) }
         let (dir, name) = AtomicFileWriter.split(pattern.hasPrefix("/") || pattern.contains("/") ? pattern : "./" + pattern)
         if dir.contains(where: { "*?[".contains($0) }) { throw .invalidGlob(pattern) }

@@ -12,7 +12,12 @@ import Darwin
 /// - any `..` component is refused outright, even one that would stay inside the root;
 /// - a relative path is taken relative to the root; an absolute path must lie inside it;
 /// - symlinks are resolved (realpath) and the result must still lie inside the root;
-/// - paths are never percent-decoded: `%2e%2e` is a literal file name, not a traversal.
+/// - paths are never percent-decoded, and a percent-encoded dot, slash, backslash, NUL or
+///   percent (`%2e%2e%2f`, double-encoded `%252e`) or a control character is refused outright;
+/// - at open time, reads use `O_NOFOLLOW` and re-check the opened descriptor's real path
+///   (`/proc/self/fd`) and refuse a file with more than one hard link (it may alias a file
+///   outside the root: a hard link is indistinguishable from the original); writes create a
+///   fresh temp name (`O_EXCL | O_NOFOLLOW`), re-check its descriptor's path, and `rename`.
 public struct DataRoot: Sendable, Equatable {
     /// The root itself, symlinks resolved.
     public let path: String
@@ -30,8 +35,7 @@ public struct DataRoot: Sendable, Equatable {
     /// `mustExist` is false (outputs), the longest existing ancestor is resolved and the rest
     /// appended (the rest cannot hold symlinks, since it does not exist yet).
     public func resolve(_ userPath: String, mustExist: Bool = true) throws(PathError) -> String {
-        guard !userPath.isEmpty else { throw .empty }
-        guard !userPath.utf8.contains(0) else { throw .containsNUL(userPath) }
+        try DataRoot.checkText(userPath)
         let parts = userPath.split(separator: "/", omittingEmptySubsequences: true)
         guard !parts.contains("..") else { throw .parentTraversal(userPath) }
         let joined = userPath.hasPrefix("/") ? userPath : path + "/" + userPath
@@ -63,6 +67,18 @@ public struct DataRoot: Sendable, Equatable {
             }
         }
         throw .notFound(userPath)
+    }
+
+    /// The checks on the text alone: not empty, no NUL, no control character, no percent-encoded
+    /// dot, slash, backslash, NUL or percent (any case, so double encoding is caught too).
+    static func checkText(_ userPath: String) throws(PathError) {
+        guard !userPath.isEmpty else { throw .empty }
+        guard !userPath.utf8.contains(0) else { throw .containsNUL(userPath) }
+        guard !userPath.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { throw .encoded(userPath) }
+        let lower = userPath.lowercased()
+        for escape in ["%2e", "%2f", "%5c", "%00", "%25", "%c0%ae", "%c0%af"] where lower.contains(escape) {
+            throw .encoded(userPath)
+        }
     }
 
     /// True when the absolute, normalised `p` is the root or lies below it.

@@ -27,4 +27,8 @@ public enum PathError: Error, Sendable, Equatable {
     /// A regular file with more than one hard link: it may alias a file outside the root.
     case hardLinked(String)
     case invalidGlob(String)
+    /// A percent-encoded dot, slash, backslash, NUL or percent (`%2e%2e%2f`, double-encoded
+    /// `%252e`), or a control character: paths are never decoded, so such a name can only be
+    /// an attempt to smuggle a traversal past some other layer.
+    case encoded(String)
 }

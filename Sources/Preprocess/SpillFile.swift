@@ -4,8 +4,8 @@ struct SpillWriter {
     let file: AtomicFileWriter
     private(set) var records = 0
 
-    init(path: String, attempt: String) throws(PreprocessError) {
-        file = try AtomicFileWriter(finalPath: path, attempt: attempt)
+    init(path: String, attempt: String, root: DataRoot? = nil) throws(PreprocessError) {
+        file = try AtomicFileWriter(finalPath: path, attempt: attempt, root: root)
     }
 
     mutating func append(_ payload: ArraySlice<UInt8>, prefix: UInt64? = nil) throws(PreprocessError) {

@@ -32,7 +32,7 @@ public enum WordCountMapper {
         } catch {
             throw .io(path: split.path, operation: "count", errno: 0)  // unreachable: only PreprocessError is thrown
         }
-        let spills = try writeSpills(table, numShards: numShards, tempDir: tempDir, taskID: taskID,
+        let spills = try writeSpills(table, numShards: numShards, tempDir: tempDir, taskID: taskID, root: root,
                                      counters: &counters)
         counters.setDuration(since: started)
         return MapOutput(taskIndex: taskID, counters: counters, spills: spills, rejects: nil)
@@ -78,7 +78,7 @@ public enum WordCountMapper {
         return total
     }
 
-    private static func writeSpills(_ table: WordCountTable, numShards: Int, tempDir: String, taskID: Int,
+    private static func writeSpills(_ table: WordCountTable, numShards: Int, tempDir: String, taskID: Int, root: DataRoot?,
                                     counters: inout TaskCounters) throws(PreprocessError) -> [OutputFile] {
         var byShard = Array(repeating: [WordCountTable.Entry](), count: numShards)
         for e in table.sortedEntries() {
@@ -87,7 +87,7 @@ public enum WordCountMapper {
         let attempt = AttemptID.make()
         var files: [OutputFile] = []
         for (shard, words) in byShard.enumerated() {
-            var w = try SpillWriter(path: spillPath(tempDir: tempDir, taskID: taskID, shard: shard), attempt: attempt)
+            var w = try SpillWriter(path: spillPath(tempDir: tempDir, taskID: taskID, shard: shard), attempt: attempt, root: root)
             for e in words {
                 try w.append(table.word(e), prefix: UInt64(e.count))
             }

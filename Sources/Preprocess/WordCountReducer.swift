@@ -21,7 +21,7 @@ public enum WordCountReducer {
             }
         }
         let path = ShardName.path(prefix: outputPrefix, shard: shard, of: numShards)
-        let out = try AtomicFileWriter(finalPath: path, attempt: AttemptID.make())
+        let out = try AtomicFileWriter(finalPath: path, attempt: AttemptID.make(), root: root)
         var line: [UInt8] = []
         for e in table.sortedEntries() {
             line.removeAll(keepingCapacity: true)

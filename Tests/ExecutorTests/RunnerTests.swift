@@ -49,12 +49,20 @@ func httpTask(_ payload: String, deadline: Milliseconds = 60_000) -> TaskRecord 
         #expect(request.headers.map(\.value) == ["v", "h", "q", "2"], "no Host override, no spoofed task id")
     }
 
-    @Test(arguments: [300, 404, 429, 500, 503])
+    @Test(arguments: [404, 429, 500, 503])
     func non2xxFails(status: Int) async {
         var caller = FakeHTTPCaller()
         caller.sendBody = { _ in OutboundHTTPResponse(status: status, bodyPrefix: Data("nope".utf8)) }
         let outcome = await HTTPTaskRunner(caller: caller).run(httpTask(#"{"url": "http://[::1]/"}"#))
         #expect(outcome == .failed("HTTP \(status): nope"))
+    }
+
+    @Test(arguments: [300, 301, 302, 307, 308])
+    func redirectsFailAndAreNotFollowed(status: Int) async {
+        var caller = FakeHTTPCaller()
+        caller.sendBody = { _ in OutboundHTTPResponse(status: status, bodyPrefix: Data(), headers: ["location": "http://169.254.169.254/"]) }
+        let outcome = await HTTPTaskRunner(caller: caller).run(httpTask(#"{"url": "http://[::1]/"}"#))
+        #expect(outcome == .failed("HTTP \(status): redirect to http://169.254.169.254/ not followed"))
     }
 
     @Test func timeoutAndTransportErrorsFail() async {
@@ -97,7 +105,7 @@ func httpTask(_ payload: String, deadline: Milliseconds = 60_000) -> TaskRecord 
         let runner = HTTPTaskRunner(caller: caller)
         #expect(await runner.run(httpTask(#"{"url": "http://LOCALHOST:1/"}"#)) == .succeeded(result: Data(#"{"body":"","status":200}"#.utf8), counters: [:]))
         let rebound = await runner.run(httpTask(#"{"url": "http://internal.test/"}"#))
-        #expect(rebound == .failed("http target refused: addressNotAllowed(\"internal.test → 10.0.0.1\")"))
+        #expect(rebound == .failed("http target refused: addressNotAllowed(\"internal.test → 10.0.0.1: private address not in the allow-list\")"))
         #expect(hosts.withLock { $0 } == ["localhost", "internal.test"])
     }
 }

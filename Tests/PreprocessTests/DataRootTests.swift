@@ -43,12 +43,43 @@ import Testing
         #expect(throws: expected) { try f.root.resolve(path) }
     }
 
-    /// Paths are never percent-decoded: `%2e%2e` is a file name like any other.
-    @Test func percentEncodingIsLiteral() throws {
+    /// Paths are never percent-decoded, and encoded dots, slashes, NUL or percents (double
+    /// encoding) and control characters are refused outright (B9).
+    @Test(arguments: ["%2e%2e/canary.txt", "%2e%2e%2fcanary.txt", "%2E%2E%2Fcanary.txt", "..%2fcanary.txt", "%252e%252e%252fcanary.txt",
+                      "sub%5c..%5ccanary.txt", "in.txt%00", "%c0%ae%c0%ae/canary.txt", "in\u{1}.txt", "in\n.txt"])
+    func encodedTraversalIsRefused(_ path: String) throws {
         let f = try Fixture()
         defer { f.dir.remove() }
-        #expect(throws: PathError.notFound("%2e%2e/canary.txt")) { try f.root.resolve("%2e%2e/canary.txt") }
-        #expect(try f.root.resolve("%2e%2e%2fcanary.txt", mustExist: false) == f.root.path + "/%2e%2e%2fcanary.txt")
+        #expect(throws: PathError.encoded(path)) { try f.root.resolve(path, mustExist: false) }
+        #expect(throws: PathError.encoded(path)) { try f.root.expandInputs(path) }
+        #expect(throws: PreprocessError.path(.encoded(path))) { _ = try f.root.openDescriptorForReading(path) }
+    }
+
+    /// Writes: a temp or output directory swapped for a symlink to outside after it was
+    /// resolved is caught on the opened descriptor; nothing lands outside the root.
+    @Test func aWriterRefusesADirectorySwappedForASymlinkOutside() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let outside = try f.dir.mkdir("outside")
+        let resolved = try f.root.resolve("tmp/job1/part", mustExist: false)
+        try FileManager.default.createSymbolicLink(atPath: f.root.path + "/tmp", withDestinationPath: f.dir.path)
+        _ = try f.dir.mkdir("job1")
+        #expect(throws: PreprocessError.self) { _ = try AtomicFileWriter(finalPath: resolved, attempt: "a1", root: f.root) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: f.dir.path + "/job1").isEmpty, "nothing written outside")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+    }
+
+    /// A symlink planted under the writer's temp name is never written through.
+    @Test func aWriterNeverWritesThroughAPlantedSymlink() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let final = f.root.path + "/out.txt"
+        try FileManager.default.createSymbolicLink(atPath: f.root.path + "/.out.txt.tmp-a1", withDestinationPath: f.canary)
+        let writer = try AtomicFileWriter(finalPath: final, attempt: "a1", root: f.root)
+        try writer.write("new\n")
+        _ = try writer.commit()
+        #expect(try String(contentsOfFile: f.canary, encoding: .utf8) == "SECRET\n", "canary untouched")
+        #expect(try String(contentsOfFile: final, encoding: .utf8) == "new\n")
     }
 
     @Test func symlinkEscapingTheRootIsRefused() throws {
