@@ -28,6 +28,15 @@ public struct APIError: Codable, Sendable, Equatable, Error, CustomStringConvert
         case unavailable = "UNAVAILABLE"
         case deadlineExceeded = "DEADLINE_EXCEEDED"
         case internalError = "INTERNAL"
+        /// No valid bearer token (401, with `WWW-Authenticate: Bearer`).
+        case unauthenticated = "UNAUTHENTICATED"
+        /// A valid token whose role does not allow the request (403).
+        case permissionDenied = "PERMISSION_DENIED"
+        /// Too many connections or requests from one client (429).
+        case resourceExhausted = "RESOURCE_EXHAUSTED"
+        case requestTimeout = "REQUEST_TIMEOUT"
+        case uriTooLong = "URI_TOO_LONG"
+        case headersTooLarge = "HEADERS_TOO_LARGE"
 
         public var httpStatus: Int {
             switch self {
@@ -40,6 +49,12 @@ public struct APIError: Codable, Sendable, Equatable, Error, CustomStringConvert
             case .unavailable: 503
             case .deadlineExceeded: 504
             case .internalError: 500
+            case .unauthenticated: 401
+            case .permissionDenied: 403
+            case .resourceExhausted: 429
+            case .requestTimeout: 408
+            case .uriTooLong: 414
+            case .headersTooLarge: 431
             }
         }
     }

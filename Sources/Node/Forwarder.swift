@@ -42,7 +42,7 @@ struct Forwarder: Sendable {
     /// round for an IP literal). URLSession, used before, timed out under load (NSURLError
     /// -1001) and capped forwarded creates at a fifth of what the leader takes directly.
     func forward(method: HTTPRequest.Method, path: String, body: ByteBuffer, contentType: String?, idempotencyKey: String?,
-                 to leaderAPI: String) async throws(APIError) -> Answer {
+                 authorization: String? = nil, to leaderAPI: String) async throws(APIError) -> Answer {
         guard let (host, port) = CommandForwarding.hostAndPort(leaderAPI) else {
             throw APIError(.unavailable, "leader address \(leaderAPI) is unusable")
         }
@@ -53,6 +53,8 @@ struct Forwarder: Sendable {
         // The leader judges the request as the client sent it.
         if let contentType { headers.add(name: "Content-Type", value: contentType) }
         if let idempotencyKey { headers.add(name: APIHeader.idempotencyKey, value: idempotencyKey) }
+        // Checked here already (AuthMiddleware); the leader checks it again with its own tokens.
+        if let authorization { headers.add(name: "Authorization", value: authorization) }
         headers.add(name: APIHeader.forwardedBy, value: String(selfID))
         let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method.rawValue), uri: path, headers: headers)
         let literal = try? SocketAddress(ipAddress: host, port: port)

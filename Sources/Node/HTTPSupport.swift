@@ -111,7 +111,7 @@ enum HTTPSupport {
     static func parseTime(_ text: String, field: String) throws(APIError) -> Int64 {
         let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
         let plain = Date.ISO8601FormatStyle()
-        guard let date = (try? withFraction.parse(text)) ?? (try? plain.parse(text)) else {
+        guard isCalendarDate(text), let date = (try? withFraction.parse(text)) ?? (try? plain.parse(text)) else {
             throw APIError(.invalidArgument, "\(field) must be an RFC 3339 time like 2026-11-29T12:00:00Z", field: field)
         }
         let ms = (date.timeIntervalSince1970 * 1000).rounded()

@@ -23,6 +23,7 @@ struct NodeAPI: Sendable {
         // First: it sees every answer, errors included (request id, index header, HTTP metrics).
         router.add(middleware: RequestObservationMiddleware(metrics: core.metrics, changes: core.changes, logger: logger))
         router.add(middleware: APIErrorMiddleware(logger: logger))
+        router.add(middleware: AuthMiddleware(security: core.config.security, audit: auditLogger))
         router.get("/healthz") { _, _ in HTTPSupport.json(["status": "ok"]) }
         router.get("/readyz") { _, _ in try self.readiness() }
         router.get("/v1/cluster") { request, _ in try await self.clusterStatus(request) }
@@ -38,6 +39,14 @@ struct NodeAPI: Sendable {
         // Last: it must see only the requests no route took (see its comment).
         router.add(middleware: MethodNotAllowedMiddleware(routes: Self.routeMethods))
         return router
+    }
+
+    /// Label `trireme.audit`, never quieter than notice (audit lines are notices).
+    var auditLogger: Logger {
+        var audit = Logger(label: "trireme.audit")
+        audit.logLevel = min(logger.logLevel, .notice)
+        audit[metadataKey: "node"] = "n\(core.config.id.rawValue)"
+        return audit
     }
 
     // MARK: cluster
@@ -167,7 +176,8 @@ struct NodeAPI: Sendable {
         }
         let path = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
         let answer = try await forwarder.forward(method: request.method, path: path, body: body,
-                                                 contentType: request.headers[.contentType], idempotencyKey: request.headers[.idempotencyKey], to: address)
+                                                 contentType: request.headers[.contentType], idempotencyKey: request.headers[.idempotencyKey],
+                                                 authorization: request.headers[.authorization], to: address)
         // Read-your-writes: answer only once this node has applied the write too.
         if let index = answer.raftIndex {
             do {

@@ -70,6 +70,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var tlsCertFile: String?
     public var tlsKeyFile: String?
     public var tlsCAFile: String?
+    /// Client tokens and roles, open paths, HTTP limits (`SecurityConfig`; nil: the defaults).
+    public var security: SecurityConfig?
 
     public init(nodeId: UInt64, dataDir: String, members: [Member], clusterSecret: String? = nil,
                 clusterSecretFile: String? = nil, tickMs: Int = 10, heartbeatTicks: Int = 5, electionTicks: Int = 15,
@@ -102,6 +104,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         testFaultHooks = false
         self.snapshotBytes = snapshotBytes
         metricsPublic = true
+        security = nil
     }
 
     enum CodingKeys: String, CodingKey {
@@ -111,6 +114,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case dataRoot, jobSplitBytes, snapshotEntries, snapshotBytes, initialVoters, testFaultHooks
         case metricsPublic
         case tlsCertFile, tlsKeyFile, tlsCAFile
+        case security
     }
 
     /// Missing optional keys take their defaults, so a config file names only what it changes.
@@ -144,6 +148,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         tlsCertFile = try c.decodeIfPresent(String.self, forKey: .tlsCertFile)
         tlsKeyFile = try c.decodeIfPresent(String.self, forKey: .tlsKeyFile)
         tlsCAFile = try c.decodeIfPresent(String.self, forKey: .tlsCAFile)
+        security = try c.decodeIfPresent(SecurityConfig.self, forKey: .security)
     }
 
     public static func load(path: String) throws -> NodeConfig {
@@ -221,9 +226,11 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             throw .invalid("bad listen address")
         }
         let tls = try validatedTLS()
+        let security = try (self.security ?? SecurityConfig()).validated(apiHost: apiListen.host, metricsPublic: metricsPublic)
         return ValidatedNodeConfig(config: self, id: NodeID(nodeId), secret: Array(secret.utf8), peers: peers,
                                    apiAddresses: apis, peerListen: peerListen, apiListen: apiListen,
-                                   allowList: allowList, dataRoot: root, logLevel: level, tls: tls)
+                                   allowList: allowList, dataRoot: root, logLevel: level, tls: tls,
+                                   security: security)
     }
 }
 
@@ -242,6 +249,8 @@ public struct ValidatedNodeConfig: Sendable {
     let logLevel: Logger.Level
     /// Nil: plain HTTP and TCP (with the HMAC handshake only).
     let tls: NodeTLS?
+    /// Tokens, open paths, HTTP limits; `enabled` says whether tokens are checked.
+    let security: ValidatedSecurity
 }
 
 public enum NodeConfigError: Error, CustomStringConvertible {

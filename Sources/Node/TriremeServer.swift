@@ -34,10 +34,12 @@ public enum TriremeServer {
         let api = NodeAPI(core: core, forwarder: Forwarder(selfID: config.nodeId, timeout: Double(config.writeTimeoutMs) / 1000,
                                                            tls: validated.tls, apiAddresses: validated.apiAddresses),
                           logger: logger, limits: CommandLimits())
+        let http1 = RequestLimitsHandler.channelConfiguration(validated.security.config)
         let app = Application(
             router: api.router(),
             // With TLS configured the API serves HTTPS only (no plaintext listener at all).
-            server: try validated.tls.map { try HTTPServerBuilder.tls(.http1(), tlsConfiguration: $0.apiServer) } ?? .http1(),
+            server: try validated.tls.map { try HTTPServerBuilder.tls(.http1(configuration: http1), tlsConfiguration: $0.apiServer) }
+                ?? .http1(configuration: http1),
             configuration: .init(address: .hostname(validated.apiListen.host, port: validated.apiListen.port),
                                  serverName: "trireme"),
             logger: logger)

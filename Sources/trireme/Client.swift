@@ -12,6 +12,8 @@ struct APIClient: Sendable {
     let timeout: TimeInterval
     /// `--cacert` / `TRIREME_CACERT`: the cluster speaks HTTPS and its certificates come from this CA.
     var caFile: String? = nil
+    /// Sent as `Authorization: Bearer <token>` when set.
+    var token: String? = nil
 
     struct Reply: Sendable {
         var status: Int
@@ -44,6 +46,8 @@ struct APIClient: Sendable {
 
     func send(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
         var failures: [(server: String, why: String)] = []
+        var headers = headers
+        if let token { headers["Authorization"] = "Bearer \(token)" }
         for server in servers {
             if let caFile {
                 do {

@@ -17,9 +17,15 @@ struct ClientOptions: ParsableArguments {
     /// `--cacert`, else `TRIREME_CACERT`.
     var caFile: String? { cacert ?? ProcessEnvironment.caFile }
 
+    @Option(help: "Bearer token for a node with authentication on (default: $TRIREME_TOKEN).")
+    var token: String?
+
+    /// `--token`, else `TRIREME_TOKEN`, else none.
+    var bearerToken: String? { token ?? ProcessEnvironment.token }
+
     var client: APIClient {
         APIClient(servers: servers.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
-                  timeout: timeout, caFile: caFile)
+                  timeout: timeout, caFile: caFile, token: bearerToken)
     }
 }
 
@@ -28,6 +34,8 @@ enum ProcessEnvironment {
     static var servers: String? { getenv("TRIREME_SERVER").map { String(cString: $0) } }
     /// `TRIREME_CACERT`: the cluster CA for HTTPS (as `--cacert`).
     static var caFile: String? { getenv("TRIREME_CACERT").map { String(cString: $0) } }
+    /// `TRIREME_TOKEN`: the bearer token, so it need not appear in a command line.
+    static var token: String? { getenv("TRIREME_TOKEN").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } }
 }
 
 #if canImport(Glibc)

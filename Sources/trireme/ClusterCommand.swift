@@ -16,7 +16,7 @@ struct ClusterCommand: AsyncParsableCommand {
             var rows: [[String]] = []
             var bodies: [ClusterStatusBody] = []
             for server in options.client.servers {
-                let one = APIClient(servers: [server], timeout: options.timeout, caFile: options.caFile)
+                let one = APIClient(servers: [server], timeout: options.timeout, caFile: options.caFile, token: options.bearerToken)
                 do {
                     let (status, _) = try await one.call("GET", "/v1/cluster?consistency=stale", as: ClusterStatusBody.self)
                     bodies.append(status)

@@ -22,6 +22,8 @@ final class LocalCluster: @unchecked Sendable {
     var extraConfig: [String: Any]
     /// Keys for one node only (e.g. its TLS certificate), applied after `extraConfig`.
     var nodeConfig: (Int) -> [String: Any] = { _ in [:] }
+    /// Sent as a bearer token by `status` (for clusters with authentication on).
+    var statusToken: String?
 
     init(size: Int = 3, extraConfig: [String: Any] = [:]) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("trireme-cluster-\(UUID().uuidString)")
@@ -104,6 +106,13 @@ final class LocalCluster: @unchecked Sendable {
 
     func isRunning(_ id: Int) -> Bool { processes[id]?.isRunning == true }
 
+    /// SIGKILL every node and remove the folder now (for a cluster shared by a suite and
+    /// released at process exit, where `deinit` never runs).
+    func shutdown() {
+        for member in members { kill9(member.id) }
+        try? FileManager.default.removeItem(at: root)
+    }
+
     /// SIGTERM and wait (bounded) for a graceful exit; returns the exit status, nil on timeout.
     func terminate(_ id: Int, seconds: Double = 10) async -> Int32? {
         guard let process = processes[id], process.isRunning else { return nil }
@@ -129,7 +138,8 @@ final class LocalCluster: @unchecked Sendable {
     }
 
     func status(_ id: Int) async -> Status? {
-        guard let reply = try? await HTTP.send("GET", "http://\(api(id))/v1/cluster?consistency=stale", timeout: 1),
+        let headers = statusToken.map { ["Authorization": "Bearer \($0)"] } ?? [:]
+        guard let reply = try? await HTTP.send("GET", "http://\(api(id))/v1/cluster?consistency=stale", headers: headers, timeout: 1),
               reply.status == 200 else { return nil }
         return try? JSONDecoder().decode(Status.self, from: reply.body)
     }
