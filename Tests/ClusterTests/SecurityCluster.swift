@@ -87,18 +87,33 @@ final class SecurityCluster: Sendable {
     private static func releaseAtExit() {
         guard let shared = started.withLock({ $0 }) else { return }
         close(shared.canaryFD)
+        // TRIREME_KEEP_LOGS=1 keeps the folder (node logs) for a post-mortem.
+        if ProcessInfo.processInfo.environment["TRIREME_KEEP_LOGS"] != nil {
+            for member in shared.cluster.members { shared.cluster.kill9(member.id) }
+            print("security cluster logs kept in \(shared.cluster.root.path)")
+            return
+        }
         shared.cluster.shutdown()
         try? FileManager.default.removeItem(at: shared.folder)
     }
 
     func url(_ node: Int, _ path: String) -> String { "http://\(cluster.api(node))\(path)" }
 
+    /// One request; a 503 "not applied" (no leader: an election on a CPU-starved machine) is
+    /// retried, as a client should, for up to 10 s, unless `retryUnavailable` is false.
     func send(_ method: String, _ node: Int, _ path: String, token: String? = nil, json: Any? = nil,
-              body: Data? = nil, contentType: String? = "application/json", headers: [String: String] = [:]) async throws -> HTTP.Reply {
+              body: Data? = nil, contentType: String? = "application/json", headers: [String: String] = [:],
+              retryUnavailable: Bool = true) async throws -> HTTP.Reply {
         var all = headers
         if let token { all["Authorization"] = "Bearer \(token)" }
         let data = body ?? json.map { HTTP.json($0) }
-        return try await HTTP.send(method, url(node, path), body: data, contentType: contentType, headers: all)
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            let reply = try await HTTP.send(method, url(node, path), body: data, contentType: contentType, headers: all)
+            let notApplied = ((reply.json?["error"] as? [String: Any])?["outcome"] as? String) == "not_applied"
+            guard retryUnavailable, reply.status == 503, notApplied, Date() < deadline else { return reply }
+            try await Task.sleep(for: .milliseconds(100))
+        }
     }
 
     /// The node answers `/healthz` and still takes a write (through a follower too).
