@@ -142,7 +142,7 @@ extension APIClient {
             let waitMs = max(1, Int(min(remaining, 60) * 1000))
             let separator = path.contains("?") ? "&" : "?"
             let pinned = APIClient(servers: [last.server] + servers.filter { $0 != last.server }, timeout: timeout + Double(waitMs) / 1000,
-                                   caFile: caFile)
+                                   caFile: caFile, token: token)
             let (value, reply) = try await pinned.call("GET", "\(path)\(separator)waitIndex=\(index)&wait=\(waitMs)ms", as: T.self)
             if reply.body != last.body { return (value, reply) }
             last = reply
