@@ -93,6 +93,22 @@ import FoundationNetworking
         }
     }
 
+    /// `trireme --token` reaches a node with authentication on; without it the CLI says 401;
+    /// `trireme token new` prints a token and a config entry whose hash matches it.
+    @Test func theCLISendsItsTokenAndMintsNewOnes() async throws {
+        let cluster = try await Cluster.get()
+        let server = cluster.cluster.api(2)
+        let denied = try await CLI.run(cluster.cluster.binary, ["queue", "list", "--server", server])
+        #expect(denied.status != 0 && denied.output.contains("UNAUTHENTICATED"), "\(denied.output)")
+        let allowed = try await CLI.run(cluster.cluster.binary, ["queue", "list", "--server", server, "--token", Cluster.viewer])
+        #expect(allowed.status == 0 && allowed.output.contains("q1"), "\(allowed.output)")
+        let minted = try await CLI.run(cluster.cluster.binary, ["token", "new", "--name", "x", "--role", "submitter", "--queue", "q1"])
+        let token = minted.output.split(separator: "\n").first { $0.hasPrefix("token:") }.map { $0.dropFirst(6).trimmingCharacters(in: .whitespaces) }
+        let minted2 = try #require(token)
+        #expect(minted.output.contains("\"sha256\":\"\(RawHTTP.sha256Hex(minted2))\""), "\(minted.output)")
+        #expect(minted.output.contains("\"role\":\"submitter\"") && minted.output.contains("\"queues\":[\"q1\"]"))
+    }
+
     // MARK: B1–B6: bodies, numbers, times, identifiers
 
     static let bodies: [Call] = [
