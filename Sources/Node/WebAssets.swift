@@ -387,6 +387,12 @@ a { color: var(--accent); }
    "name": "meta"
   }
  ],
+ "security": [
+  {
+   "bearerAuth": []
+  },
+  {}
+ ],
  "paths": {
   "/": {
    "get": {
@@ -405,6 +411,9 @@ a { color: var(--accent); }
         }
        }
       }
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    }
@@ -426,6 +435,9 @@ a { color: var(--accent); }
         }
        }
       }
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    }
@@ -447,6 +459,9 @@ a { color: var(--accent); }
         }
        }
       }
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    }
@@ -468,6 +483,9 @@ a { color: var(--accent); }
         }
        }
       }
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    }
@@ -490,7 +508,8 @@ a { color: var(--accent); }
        }
       }
      }
-    }
+    },
+    "security": []
    }
   },
   "/readyz": {
@@ -514,7 +533,8 @@ a { color: var(--accent); }
      "503": {
       "$ref": "#/components/responses/Unavailable"
      }
-    }
+    },
+    "security": []
    }
   },
   "/metrics": {
@@ -544,6 +564,9 @@ a { color: var(--accent); }
         }
        }
       }
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    }
@@ -573,6 +596,9 @@ a { color: var(--accent); }
      },
      "503": {
       "$ref": "#/components/responses/Unavailable"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    }
@@ -622,6 +648,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -663,6 +695,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -704,6 +742,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -753,6 +797,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -794,6 +844,9 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    },
@@ -894,6 +947,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -935,6 +994,9 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    },
@@ -990,6 +1052,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    },
@@ -1032,6 +1100,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -1076,6 +1150,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -1120,6 +1200,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -1164,6 +1250,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -1214,6 +1306,9 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    },
@@ -1316,6 +1411,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -1360,6 +1461,9 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    },
@@ -1405,6 +1509,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -1452,6 +1562,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -1499,6 +1615,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -1546,6 +1668,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -1590,6 +1718,9 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    }
@@ -1664,6 +1795,9 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    }
@@ -1742,6 +1876,9 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    },
@@ -1849,6 +1986,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    },
@@ -1894,6 +2037,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -1935,6 +2084,9 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    },
@@ -2004,6 +2156,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -2045,6 +2203,9 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    }
@@ -2089,6 +2250,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -2130,6 +2297,9 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    },
@@ -2212,6 +2382,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -2253,6 +2429,9 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
      }
     }
    },
@@ -2308,6 +2487,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    },
@@ -2350,6 +2535,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -2394,6 +2585,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -2438,6 +2635,12 @@ a { color: var(--accent); }
      },
      "504": {
       "$ref": "#/components/responses/DeadlineExceeded"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/PermissionDenied"
      }
     }
    }
@@ -3325,6 +3528,34 @@ a { color: var(--accent); }
       }
      }
     }
+   },
+   "Unauthenticated": {
+    "description": "UNAUTHENTICATED: no token, or an unknown one (authentication on).",
+    "headers": {
+     "WWW-Authenticate": {
+      "schema": {
+       "type": "string"
+      },
+      "description": "Bearer realm=\"trireme\""
+     }
+    },
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "PermissionDenied": {
+    "description": "PERMISSION_DENIED: the token's role does not allow this request.",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
    }
   },
   "parameters": {
@@ -3426,6 +3657,13 @@ a { color: var(--accent); }
     "schema": {
      "$ref": "#/components/schemas/Identifier"
     }
+   }
+  },
+  "securitySchemes": {
+   "bearerAuth": {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A client token (`trireme token new`). Required when the node's API listens on a non-loopback address, and on loopback whenever `security.tokens` is configured; otherwise requests need none. Roles: admin (everything), submitter (reads; tasks in its queues and jobs), viewer (reads)."
    }
   }
  }
