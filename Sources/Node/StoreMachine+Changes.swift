@@ -46,10 +46,15 @@ struct ApplyObserver: Sendable {
             guard let command = entry.command else { continue }
             if case .rejected = outcome { continue }
             var keys = Self.directKeys(command, outcome: outcome)
+            // A renewal moves only the tasks' lease expiry: neither a queue's nor a job's
+            // answer shows it, so their watchers sleep on (executors renew every few seconds).
+            let tasksOnly: Bool
+            if case .renewLeases = command { tasksOnly = true } else { tasksOnly = false }
             for id in entry.taskIDs {
                 // A task created by this very entry is read after apply.
                 guard let task = entry.tasks[id] ?? (try? store.task(id)) else { continue }
                 keys.append("t:\(task.id)")
+                if tasksOnly { continue }
                 keys.append("q:\(task.queue)")
                 if let job = task.jobID { keys.append("j:\(job)") }
             }
