@@ -21,6 +21,9 @@ trap 'kill "$SINK" 2>/dev/null' EXIT
 for _ in $(seq 1 50); do curl -s -o /dev/null -X POST http://127.0.0.1:9009/ready && break; sleep 0.1; done
 "$ROOT/cluster/down.sh" --wipe >/dev/null
 "$ROOT/cluster/up.sh" "$@"
+source "$(dirname "$0")/lib.sh"   # again: after `up.sh --tls` it sets TRIREME_CACERT
+RESTART=(--no-build)
+[ -f "$RUN/tls" ] && RESTART+=(--tls)
 ALL="$(api_of 1),$(api_of 2),$(api_of 3)"
 leader() { "$BIN" cluster status --json --server "$ALL" | python3 -c 'import json,sys; print(next((s["nodeId"] for s in json.load(sys.stdin) if s["role"]=="leader"), ""))'; }
 L=$(leader)
@@ -46,7 +49,7 @@ done
 echo "new leader n$NL after $(( ($(date +%s%N) - start) / 1000000 )) ms"
 "$BIN" task list demo --server "$(api_of "$F")"
 echo; echo "== restart n$L; it catches up from its own disk and the leader"
-"$ROOT/cluster/up.sh" --no-build | sed -n "/^ADDRESS/,/^\$/p"
+"$ROOT/cluster/up.sh" "${RESTART[@]}" | sed -n "/^ADDRESS/,/^\$/p"
 echo; echo "== a WordCount job over cluster/sample/corpus.txt, on all three nodes"
 "$ROOT/cluster/wordcount.sh"
 echo; echo "The cluster is still running: try 'trireme --help' ($BIN), cluster/status.sh; stop it with cluster/down.sh"
