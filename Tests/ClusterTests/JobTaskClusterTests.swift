@@ -45,6 +45,9 @@ extension ClusterTests {
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
+    /// Ten `job` tasks through a 2/s queue on one-slot nodes (no deadlock), a follower that
+    /// launched a running job killed -9: every task succeeds with exactly one run; meanwhile a
+    /// minutely schedule launches a job whose output path comes from its fire time and zone.
     @Test func tenJobTasksAtTwoPerSecondEachRunTheirJobOnceThoughTheLaunchingNodeIsKilled() async throws {
         let data = try JobData()
         defer { data.remove() }
@@ -59,6 +62,16 @@ extension ClusterTests {
             "name": "launches", "rateLimits": ["maxDispatchesPerSecond": 2, "maxBurstSize": 1],
         ]))
         #expect(queue.status == 201)
+        // A schedule that launches a job every minute, its output path filled from the fire
+        // time in a zone 14 hours ahead of UTC (checked at the end, while the rest runs).
+        let cron = try await HTTP.send("POST", "\(api)/v1/queues", body: HTTP.json(["name": "cron"]))
+        #expect(cron.status == 201)
+        let schedule = try await HTTP.send("POST", "\(api)/v1/schedules", body: HTTP.json([
+            "name": "minutely", "cron": "* * * * *", "timeZone": "Pacific/Kiritimati", "queue": "cron",
+            "task": Self.jobTask("wordcount", ["inputFile": "in/doc-0.txt", "output": "out/cron/{{date}}/{{hour}}{{minute}}/counts",
+                                               "numShards": 1, "tempLocation": "tmp"]),
+        ]))
+        #expect(schedule.status == 201, "\(String(decoding: schedule.body, as: UTF8.self))")
         var ids: [String] = []
         for i in 0..<10 {
             ids.append(try await Self.createTask("launches", Self.jobTask("wordcount", [
@@ -109,7 +122,8 @@ extension ClusterTests {
                 dispatches.append(at)
             }
         }
-        #expect(jobs.count == 10, "no other job was created: \(jobs.map { $0["id"] ?? "" })")
+        #expect(jobs.filter { ($0["id"] as? String)?.hasPrefix("minutely@") != true }.count == 10,
+                "no other job was created: \(jobs.map { $0["id"] ?? "" })")
         // 2 dispatches/s with a burst of 1: ten dispatches take at least 4.5 s.
         dispatches.sort()
         if let first = dispatches.first, let last = dispatches.last {
@@ -117,6 +131,26 @@ extension ClusterTests {
         }
         let counts = try String(contentsOf: data.root.appendingPathComponent("out/3/counts-00000-of-00001"), encoding: .utf8)
         #expect(counts.contains("beta: 2"), "\(counts)")
+
+        // The schedule's first fire (at most a minute after its creation) ran its job, with the
+        // placeholders read in the schedule's zone at the slot's time.
+        var fired: [String: Any]?
+        let cronEnd = Date().addingTimeInterval(75)
+        while fired == nil && Date() < cronEnd {
+            fired = await Self.queueTasks("cron", cluster: cluster, node: leader).first { $0["state"] as? String == "succeeded" }
+            if fired == nil { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        let task = try #require(fired, "the schedule fired and its job task succeeded")
+        let id = try #require(task["id"] as? String)
+        let slot = try #require(id.split(separator: "@").last.flatMap { Int64($0) })
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try #require(TimeZone(identifier: "Pacific/Kiritimati"))
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: Date(timeIntervalSince1970: Double(slot) / 1_000))
+        let expected = String(format: "out/cron/%04d-%02d-%02d/%02d%02d/counts", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0,
+                              parts.hour ?? 0, parts.minute ?? 0)
+        let result = task["result"] as? [String: Any]
+        #expect(result?["output"] as? String == expected, "\(task)")
+        #expect(result?["job"] as? String == "\(id).r1")
     }
 
     @Test func aFailingJobIsRetriedWithBackoffUntilTheTaskIsDeadAndCancellingATaskCancelsItsJob() async throws {
