@@ -66,8 +66,12 @@ final class RequestLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        // Right in front of the decoder: behind TLS (when on), so it counts plaintext bytes.
         let rawGuard = RawHeadGuard(state: guardState, limit: security.maxHeaderBytes + security.maxURLBytes)
-        try? context.pipeline.syncOperations.addHandler(rawGuard, position: .first)
+        let sync = context.pipeline.syncOperations
+        if let decoder = try? sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) {
+            try? sync.addHandler(rawGuard, position: .before(decoder))
+        }
         let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
         client = address
         overLimit = !clients.open(address)
@@ -149,9 +153,11 @@ final class RequestLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 }
 
-/// In front of the HTTP decoder: counts the raw bytes of a request line and headers, and answers
+/// Just before the HTTP decoder: counts the raw bytes of a request line and headers, and answers
 /// 414 (no line end yet: the URL is the long part) or 431 once they exceed `limit`, before the
-/// decoder buffers more. `RequestLimitsHandler` tells it where requests start and end.
+/// decoder buffers more. `RequestLimitsHandler` tells it where requests start and end. Limitation:
+/// bytes of a pipelined request that arrived in the same read as the previous one's end are not
+/// counted (the decoder's own limits still apply to them).
 final class RawHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer

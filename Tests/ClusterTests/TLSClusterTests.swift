@@ -45,6 +45,13 @@ import Testing
                                                 body: nil, headers: [:], caFile: caFile, timeout: 15)
         #expect(read.status == 200)
 
+        // A body far larger than the head limit, in few TLS reads: the head guard counts the
+        // decrypted head only (it sits behind TLS, in front of the HTTP decoder).
+        let big = HTTP.json(["name": "tls-big", "kind": "http", "payload": ["url": "http://127.0.0.1:9/", "pad": String(repeating: "p", count: 60_000)]])
+        let bigWrite = try await HTTPSExchange.send(method: "POST", server: cluster.api(leader), path: "/v1/queues/tls-queue/tasks",
+                                                    body: big, headers: ["Content-Type": "application/json"], caFile: caFile, timeout: 15)
+        #expect(bigWrite.status == 201, "\(String(decoding: bigWrite.body.prefix(300), as: UTF8.self))")
+
         // The dashboard may reach the other members over HTTPS only.
         let page = try await HTTPSExchange.send(method: "GET", server: cluster.api(follower), path: "/", body: nil,
                                                 headers: [:], caFile: caFile, timeout: 15)
