@@ -43,6 +43,9 @@ extension NodeAPI {
         for (peer, bytes) in core.transport?.queuedBytes ?? [:] {
             metrics.gauge("trireme_peer_send_queue_bytes", [("peer", "n\(peer.rawValue)")], Double(bytes))
         }
+        for (peer, total) in core.transport?.droppedMessages ?? [:] {
+            metrics.peerDropped(peer: "n\(peer.rawValue)", total: total)
+        }
         metrics.gauge("trireme_watch_waiters", [], Double(core.changes.waiterCount))
         guard let driver = core.driver else { return }
         let state = try await driver.read(linearizable: false) { machine in try Self.scrapeState(machine.store) }

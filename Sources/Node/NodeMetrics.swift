@@ -24,6 +24,7 @@ public final class NodeMetrics: Sendable {
     let persistLatency: Timer
     /// Label sets each scrape-time gauge family had at the last scrape (to drop vanished ones).
     private let scraped = Mutex<[String: Set<[String]>]>([:])
+    private let droppedReported = Mutex<[String: Int]>([:])
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -57,9 +58,16 @@ public final class NodeMetrics: Sendable {
               factory: factory).record(duration: duration)
     }
 
-    func peerDropped(peer: String, count: Int) {
-        Counter(label: "trireme_peer_dropped_messages_total", dimensions: [("peer", peer)], factory: factory)
-            .increment(by: count)
+    /// Brings the dropped-messages counter up to `total` (the link's own running count, read at
+    /// scrape time; a counter only increments, so it is advanced by the difference).
+    func peerDropped(peer: String, total: Int) {
+        let delta = droppedReported.withLock { reported -> Int in
+            let delta = max(0, total - reported[peer, default: 0])
+            reported[peer] = max(total, reported[peer, default: 0])
+            return delta
+        }
+        let counter = Counter(label: "trireme_peer_dropped_messages_total", dimensions: [("peer", peer)], factory: factory)
+        if delta > 0 { counter.increment(by: delta) }
     }
 
     /// Apply-time queue events (every replica counts the same committed entries).

@@ -34,6 +34,8 @@ final class PeerLink: @unchecked Sendable {
     /// Bytes handed to the channel and not yet written to the socket: the send-queue depth the
     /// metrics page shows (read from any thread, hence atomic).
     let queuedBytes = Atomic<Int>(0)
+    /// Messages dropped since start (peer down or backed up), for the metrics page.
+    let droppedTotal = Atomic<Int>(0)
     /// Mutual TLS: our certificate goes out, the peer's must name `peer` (`NodeTLS.toNode`).
     private let tls: ClientTLS?
 
@@ -106,6 +108,7 @@ final class PeerLink: @unchecked Sendable {
     private func drop(_ count: Int) {
         if droppedSinceReport == 0 { sink.unreachable(peer) }
         droppedSinceReport += count
+        droppedTotal.add(count, ordering: .relaxed)
         if case .idle = state { connect() }
     }
 

@@ -108,6 +108,11 @@ final class PeerTransport: Sendable {
         links.mapValues { $0.queuedBytes.load(ordering: .relaxed) }
     }
 
+    /// Messages dropped to each peer since start.
+    var droppedMessages: [NodeID: Int] {
+        links.mapValues { $0.droppedTotal.load(ordering: .relaxed) }
+    }
+
     func send(_ messages: [Message]) {
         guard !messages.isEmpty else { return }
         var byPeer: [NodeID: [Message]] = [:]

@@ -47,6 +47,7 @@ import Testing
                 #expect((samples["trireme_raft_persist_seconds_count"] ?? 0) >= 1)
             }
             #expect((samples["trireme_raft_committed_entries_total"] ?? 0) >= 7)
+            #expect(samples.keys.contains { $0.hasPrefix("trireme_peer_dropped_messages_total{peer=") }, "\(text)")
         }
         #expect(leaders == 1, "exactly one node reports itself leader")
     }
