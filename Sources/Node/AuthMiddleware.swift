@@ -49,6 +49,13 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // The node's JSON depth limit for every body decoded below (HTTPSupport.checkShape).
+        try await HTTPSupport.$maxDepth.withValue(security.config.maxJSONDepth) {
+            try await authorise(request, context: context, next: next)
+        }
+    }
+
+    private func authorise(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         let permission = Self.permission(method: request.method, path: path)
         if permission == .internal { return try await next(request, context) }

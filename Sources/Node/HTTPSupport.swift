@@ -22,7 +22,8 @@ enum HTTPSupport {
         return json(APIErrorBody(error: error), status: .init(code: error.code.httpStatus), headers: fields)
     }
 
-    static let maxDepth = 32
+    /// The node's `security.maxJSONDepth`, set per request by `AuthMiddleware`.
+    @TaskLocal static var maxDepth = 32
 
     /// Reads and decodes a JSON object body. Rejects: a non-JSON content type (415), a body
     /// over `maxBytes` (413), invalid UTF-8 or JSON, nesting deeper than `maxDepth`, a

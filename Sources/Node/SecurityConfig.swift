@@ -57,10 +57,12 @@ public struct SecurityConfig: Codable, Sendable, Equatable {
     /// A request's head and body must have arrived within this of the connection being ready
     /// for it, or it is answered 408 and the connection closed (slow bodies).
     public var requestReadTimeoutMs: Int
+    /// JSON request bodies nested deeper than this are a 400 (checked before any parser runs).
+    public var maxJSONDepth: Int
 
     public init(tokens: [Token] = [], requireAuth: Bool? = nil, openPaths: [String] = ["/healthz", "/readyz"],
                 maxHeaderBytes: Int = 16 << 10, maxURLBytes: Int = 8 << 10, maxConnectionsPerClient: Int = 512,
-                idleTimeoutMs: Int = 30_000, requestReadTimeoutMs: Int = 30_000) {
+                idleTimeoutMs: Int = 30_000, requestReadTimeoutMs: Int = 30_000, maxJSONDepth: Int = 32) {
         self.tokens = tokens
         self.requireAuth = requireAuth
         self.openPaths = openPaths
@@ -69,11 +71,12 @@ public struct SecurityConfig: Codable, Sendable, Equatable {
         self.maxConnectionsPerClient = maxConnectionsPerClient
         self.idleTimeoutMs = idleTimeoutMs
         self.requestReadTimeoutMs = requestReadTimeoutMs
+        self.maxJSONDepth = maxJSONDepth
     }
 
     enum CodingKeys: String, CodingKey {
         case tokens, requireAuth, openPaths, maxHeaderBytes, maxURLBytes, maxConnectionsPerClient, idleTimeoutMs
-        case requestReadTimeoutMs
+        case requestReadTimeoutMs, maxJSONDepth
     }
 
     /// Missing keys take their defaults.
@@ -88,6 +91,7 @@ public struct SecurityConfig: Codable, Sendable, Equatable {
         maxConnectionsPerClient = try c.decodeIfPresent(Int.self, forKey: .maxConnectionsPerClient) ?? d.maxConnectionsPerClient
         idleTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .idleTimeoutMs) ?? d.idleTimeoutMs
         requestReadTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .requestReadTimeoutMs) ?? d.requestReadTimeoutMs
+        maxJSONDepth = try c.decodeIfPresent(Int.self, forKey: .maxJSONDepth) ?? d.maxJSONDepth
     }
 
     /// Checks the section against the address the API listens on. `apiHost` is the listen host;
@@ -122,6 +126,7 @@ public struct SecurityConfig: Codable, Sendable, Equatable {
         guard (100...3_600_000).contains(idleTimeoutMs), (100...3_600_000).contains(requestReadTimeoutMs) else {
             throw .invalid("security.idleTimeoutMs and requestReadTimeoutMs must be 100 ms to 1 h")
         }
+        guard (2...512).contains(maxJSONDepth) else { throw .invalid("security.maxJSONDepth must be 2 to 512") }
         return ValidatedSecurity(config: self, enabled: enabled, tokens: parsed,
                                  openPaths: Set(openPaths).union(metricsPublic ? ["/metrics"] : []))
     }

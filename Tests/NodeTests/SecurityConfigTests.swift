@@ -111,6 +111,6 @@ import Testing
         let config = try JSONDecoder().decode(NodeConfig.self, from: Data(json.utf8))
         let security = try #require(config.security)
         #expect(security.tokens.first?.role == .submitter && security.maxURLBytes == 1_024)
-        #expect(security.openPaths == ["/healthz", "/readyz"] && security.maxHeaderBytes == 16 << 10)
+        #expect(security.openPaths == ["/healthz", "/readyz"] && security.maxHeaderBytes == 16 << 10 && security.maxJSONDepth == 32)
     }
 }
