@@ -107,6 +107,11 @@ function showError(error) {
   box.textContent = error ? String(error.message || error) : "";
 }
 
+// "/?poll": poll every second even where the node offers watch (headless Chromium's virtual
+// time, used by cluster/dashboard-test.sh, stands still while a long poll is pending).
+const params = new URLSearchParams(location.search);
+const pollOnly = params.has("poll");
+
 // Calls render(body) on every change of path: long-polls while the node offers watch, else
 // polls every second. Never two requests at once per list; errors back off one second.
 async function watch(path, render) {
@@ -120,7 +125,7 @@ async function watch(path, render) {
       render(result.body);
       showError(null);
       const fresh = result.index !== null && result.index !== index;
-      index = result.index;
+      index = pollOnly ? null : result.index;
       // Without watch (or if a long poll came back at once, unchanged) wait before the next call.
       if (index === null) await sleep(1000);
       else if (!fresh && Date.now() - started < 250) await sleep(250);
@@ -155,6 +160,7 @@ async function refreshCluster() {
         .then((r) => (r.ok ? r.json() : null)).catch(() => null)));
   const leaderView = views.find((view) => view && view.role === "leader");
   const match = new Map((leaderView?.members ?? []).map((m) => [m.id, m.matchIndex]));
+  if (leaderView) match.set(leaderView.nodeId, leaderView.lastIndex);
   fill($("#members tbody"), self.members.map((member, i) => {
     const view = views[i];
     const role = view ? view.role : "unreachable";
@@ -305,6 +311,9 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     showAttempts($("#attempts-queue").value.trim(), $("#attempts-task").value.trim());
   });
+  // "/?queue=Q&task=T" opens a queue's tasks and a task's attempts (links, the browser test).
+  if (params.get("queue")) selectQueue(params.get("queue"));
+  if (params.get("queue") && params.get("task")) showAttempts(params.get("queue"), params.get("task"));
   clusterLoop();
   watch("/v1/queues?consistency=stale&pageSize=1000", renderQueues);
   watch("/v1/jobs?consistency=stale&pageSize=1000", renderJobs);
