@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SHOT="docs/dashboard.png"
 [ "${1:-}" = "--screenshot" ] && SHOT="$2"
+case "$SHOT" in /*) ;; *) SHOT="$PWD/$SHOT" ;; esac
 if ! command -v chromium >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
@@ -61,7 +62,7 @@ STATUS=$(curl -sf "$API/v1/cluster?consistency=stale")
 BEFORE=$(job_json)
 chrome --dump-dom > "$WORK/dom.html"
 AFTER=$(job_json)
-chrome --screenshot="$PWD/$SHOT" >/dev/null
+chrome --screenshot="$SHOT" >/dev/null
 [ -s "$SHOT" ] || { echo "no screenshot written; see chromium's log:"; tail -n 20 "$WORK/chrome.log"; exit 1; }
 
 python3 - "$WORK/dom.html" "$JOB" "$STATUS" "$BEFORE" "$AFTER" <<'PY'
