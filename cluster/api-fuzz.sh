@@ -38,14 +38,23 @@ trap cleanup EXIT
 # Jobs read and write only under a scratch data root; HTTP tasks may only call TEST-NET-1
 # (nothing answers there), never this machine.
 start_test_cluster "\"dataRoot\": \"$DATA_ROOT\", \"allowedTargets\": [\"192.0.2.0/24\"]"
+# A finished job, a queue with a task and a schedule, so lists and gets return real bodies to
+# check against the schemas from the first request on.
+cp cluster/sample/corpus.txt "$DATA_ROOT/"
+API="http://$(tc_api 1)"
+post() { curl -sf -X POST -H 'Content-Type: application/json' "$API$1" -d "$2" >/dev/null; }
+post /v1/jobs '{"template": "wordcount", "parameters": {"inputFile": "corpus.txt", "output": "out/counts"}}'
+post /v1/queues '{"name": "fuzz"}'
+post /v1/queues/fuzz/tasks '{"kind": "http", "name": "t1", "payload": {"url": "http://192.0.2.1/"}}'
+post /v1/schedules '{"name": "nightly", "cron": "0 3 * * *", "queue": "fuzz", "task": {"kind": "http"}}'
 LEADER=$(tc_leader)
 TARGET=$(( LEADER % 3 + 1 ))
 echo "leader n$LEADER; fuzzing n$TARGET"
 
 # Left out: membership removal and leadership transfer, which would reshape the cluster under
 # the run (elections answer 503 by design).
-"$VENV/bin/schemathesis" run "http://$(tc_api "$TARGET")/openapi.json" \
+"$VENV/bin/schemathesis" --config-file cluster/api-fuzz.toml run "http://$(tc_api "$TARGET")/openapi.json" \
   --checks "${API_FUZZ_CHECKS:-not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance}" \
   --exclude-operation-id removeMember --exclude-operation-id transferLeadership \
   --phases examples,coverage,fuzzing,stateful --max-examples "$MAX_EXAMPLES" "${SEED[@]}" \
-  --request-timeout 20 --workers 1 --suppress-health-check all --output-sanitize false --no-color
+  --request-timeout 20 --workers 1 --suppress-health-check all --output-sanitize false --no-color ${API_FUZZ_EXTRA:-}

@@ -832,6 +832,12 @@ a { color: var(--accent); }
      },
      {
       "$ref": "#/components/parameters/pageSize"
+     },
+     {
+      "$ref": "#/components/parameters/waitIndex"
+     },
+     {
+      "$ref": "#/components/parameters/wait"
      }
     ],
     "responses": {
@@ -842,6 +848,11 @@ a { color: var(--accent); }
         "schema": {
          "$ref": "#/components/schemas/QueueList"
         }
+       }
+      },
+      "headers": {
+       "X-Trireme-Index": {
+        "$ref": "#/components/headers/X-Trireme-Index"
        }
       }
      },
@@ -857,7 +868,8 @@ a { color: var(--accent); }
      "401": {
       "$ref": "#/components/responses/Unauthenticated"
      }
-    }
+    },
+    "description": "Watch: with waitIndex=N it answers as soon as what it reads changed after log index N (or when wait runs out, unchanged); pass the answer's X-Trireme-Index as the next waitIndex."
    },
    "post": {
     "operationId": "createQueue",
@@ -979,6 +991,12 @@ a { color: var(--accent); }
      },
      {
       "$ref": "#/components/parameters/consistency"
+     },
+     {
+      "$ref": "#/components/parameters/waitIndex"
+     },
+     {
+      "$ref": "#/components/parameters/wait"
      }
     ],
     "responses": {
@@ -989,6 +1007,11 @@ a { color: var(--accent); }
         "schema": {
          "$ref": "#/components/schemas/Queue"
         }
+       }
+      },
+      "headers": {
+       "X-Trireme-Index": {
+        "$ref": "#/components/headers/X-Trireme-Index"
        }
       }
      },
@@ -1007,7 +1030,8 @@ a { color: var(--accent); }
      "401": {
       "$ref": "#/components/responses/Unauthenticated"
      }
-    }
+    },
+    "description": "Watch: with waitIndex=N it answers as soon as what it reads changed after log index N (or when wait runs out, unchanged); pass the answer's X-Trireme-Index as the next waitIndex."
    },
    "patch": {
     "operationId": "updateQueue",
@@ -1291,6 +1315,12 @@ a { color: var(--accent); }
      },
      {
       "$ref": "#/components/parameters/state"
+     },
+     {
+      "$ref": "#/components/parameters/waitIndex"
+     },
+     {
+      "$ref": "#/components/parameters/wait"
      }
     ],
     "responses": {
@@ -1301,6 +1331,11 @@ a { color: var(--accent); }
         "schema": {
          "$ref": "#/components/schemas/TaskList"
         }
+       }
+      },
+      "headers": {
+       "X-Trireme-Index": {
+        "$ref": "#/components/headers/X-Trireme-Index"
        }
       }
      },
@@ -1319,7 +1354,8 @@ a { color: var(--accent); }
      "401": {
       "$ref": "#/components/responses/Unauthenticated"
      }
-    }
+    },
+    "description": "Watch: with waitIndex=N it answers as soon as what it reads changed after log index N (or when wait runs out, unchanged); pass the answer's X-Trireme-Index as the next waitIndex."
    },
    "post": {
     "operationId": "createTask",
@@ -1446,6 +1482,12 @@ a { color: var(--accent); }
      },
      {
       "$ref": "#/components/parameters/consistency"
+     },
+     {
+      "$ref": "#/components/parameters/waitIndex"
+     },
+     {
+      "$ref": "#/components/parameters/wait"
      }
     ],
     "responses": {
@@ -1456,6 +1498,11 @@ a { color: var(--accent); }
         "schema": {
          "$ref": "#/components/schemas/Task"
         }
+       }
+      },
+      "headers": {
+       "X-Trireme-Index": {
+        "$ref": "#/components/headers/X-Trireme-Index"
        }
       }
      },
@@ -1474,7 +1521,8 @@ a { color: var(--accent); }
      "401": {
       "$ref": "#/components/responses/Unauthenticated"
      }
-    }
+    },
+    "description": "Watch: with waitIndex=N it answers as soon as what it reads changed after log index N (or when wait runs out, unchanged); pass the answer's X-Trireme-Index as the next waitIndex."
    },
    "delete": {
     "operationId": "deleteTask",
@@ -1703,6 +1751,12 @@ a { color: var(--accent); }
      },
      {
       "$ref": "#/components/parameters/consistency"
+     },
+     {
+      "$ref": "#/components/parameters/waitIndex"
+     },
+     {
+      "$ref": "#/components/parameters/wait"
      }
     ],
     "responses": {
@@ -1713,6 +1767,11 @@ a { color: var(--accent); }
         "schema": {
          "$ref": "#/components/schemas/AttemptList"
         }
+       }
+      },
+      "headers": {
+       "X-Trireme-Index": {
+        "$ref": "#/components/headers/X-Trireme-Index"
        }
       }
      },
@@ -1731,7 +1790,8 @@ a { color: var(--accent); }
      "401": {
       "$ref": "#/components/responses/Unauthenticated"
      }
-    }
+    },
+    "description": "Watch: with waitIndex=N it answers as soon as what it reads changed after log index N (or when wait runs out, unchanged); pass the answer's X-Trireme-Index as the next waitIndex."
    }
   },
   "/v1/jobPresets": {
@@ -2072,6 +2132,12 @@ a { color: var(--accent); }
      },
      {
       "$ref": "#/components/parameters/pageSize"
+     },
+     {
+      "$ref": "#/components/parameters/waitIndex"
+     },
+     {
+      "$ref": "#/components/parameters/wait"
      }
     ],
     "responses": {
@@ -2082,6 +2148,11 @@ a { color: var(--accent); }
         "schema": {
          "$ref": "#/components/schemas/JobList"
         }
+       }
+      },
+      "headers": {
+       "X-Trireme-Index": {
+        "$ref": "#/components/headers/X-Trireme-Index"
        }
       }
      },
@@ -2097,7 +2168,8 @@ a { color: var(--accent); }
      "401": {
       "$ref": "#/components/responses/Unauthenticated"
      }
-    }
+    },
+    "description": "Watch: with waitIndex=N it answers as soon as what it reads changed after log index N (or when wait runs out, unchanged); pass the answer's X-Trireme-Index as the next waitIndex."
    },
    "post": {
     "operationId": "createJob",
@@ -2188,6 +2260,12 @@ a { color: var(--accent); }
      },
      {
       "$ref": "#/components/parameters/consistency"
+     },
+     {
+      "$ref": "#/components/parameters/waitIndex"
+     },
+     {
+      "$ref": "#/components/parameters/wait"
      }
     ],
     "responses": {
@@ -2198,6 +2276,11 @@ a { color: var(--accent); }
         "schema": {
          "$ref": "#/components/schemas/Job"
         }
+       }
+      },
+      "headers": {
+       "X-Trireme-Index": {
+        "$ref": "#/components/headers/X-Trireme-Index"
        }
       }
      },
@@ -2216,7 +2299,8 @@ a { color: var(--accent); }
      "401": {
       "$ref": "#/components/responses/Unauthenticated"
      }
-    }
+    },
+    "description": "Watch: with waitIndex=N it answers as soon as what it reads changed after log index N (or when wait runs out, unchanged); pass the answer's X-Trireme-Index as the next waitIndex."
    }
   },
   "/v1/jobs/{job}:cancel": {
@@ -3666,6 +3750,24 @@ a { color: var(--accent); }
     "schema": {
      "$ref": "#/components/schemas/Identifier"
     }
+   },
+   "waitIndex": {
+    "name": "waitIndex",
+    "in": "query",
+    "description": "Long poll: answer once this changes after this log index (an earlier answer's X-Trireme-Index).",
+    "schema": {
+     "type": "integer",
+     "minimum": 0
+    }
+   },
+   "wait": {
+    "name": "wait",
+    "in": "query",
+    "description": "How long a long poll may wait (with waitIndex only): 500ms, 30s, 1m; at most 60 s, default 30 s.",
+    "schema": {
+     "type": "string",
+     "pattern": "^[0-9]{1,9}(ms|s|m)$"
+    }
    }
   },
   "securitySchemes": {
@@ -3673,6 +3775,15 @@ a { color: var(--accent); }
     "type": "http",
     "scheme": "bearer",
     "description": "A client token (`trireme token new`). Required when the node's API listens on a non-loopback address, and on loopback whenever `security.tokens` is configured; otherwise requests need none. Roles: admin (everything), submitter (reads; tasks in its queues and jobs), viewer (reads)."
+   }
+  },
+  "headers": {
+   "X-Trireme-Index": {
+    "description": "The log index this answer reflects; the next waitIndex.",
+    "schema": {
+     "type": "string",
+     "pattern": "^[0-9]+$"
+    }
    }
   }
  }
