@@ -161,6 +161,7 @@ extension StateStore {
     func deleteTask(_ id: String, nowMs: Milliseconds) throws -> ApplyOutcome {
         guard let task = try taskInfo(id) else { throw Rejection.unknownTask }
         let window = try queueInfo(task.queue)?.tombstoneWindowMs ?? 0
+        if !task.state.isTerminal { try cancelLinkedJob(task, nowMs: nowMs) }  // a job task's job goes with it
         try removeTask(task, window: window, nowMs: nowMs)
         return .ok
     }

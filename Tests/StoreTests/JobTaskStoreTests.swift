@@ -68,6 +68,15 @@ import Testing
         }
     }
 
+    @Test func deletingTheTaskCancelsItsJob() throws {
+        try withStore { s in
+            let fence = try setUp(s)
+            try s.apply(launch(1, fence: fence))
+            #expect(try s.apply(.deleteTask(taskID: "t", nowMs: t0 + 2)) == .ok)
+            #expect(try s.store.jobProgress("t.r1")?.job.state == .cancelled)
+        }
+    }
+
     @Test func presetsArePutReplacedAndDeleted() throws {
         try withStore { (s: TempStore) throws in
             #expect(try s.apply(.putJobPreset(JobPresetSpec(name: "wc", template: "wordcount", parameters: "{\"a\":1}", nowMs: t0))) == .ok)
