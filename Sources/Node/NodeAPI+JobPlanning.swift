@@ -43,6 +43,7 @@ extension NodeAPI {
             }
         }
         let tasks = try planned.get()
+        try Self.checkBatch(tasks.count, limit: core.config.security.config.maxTasksPerBatch)
         try await ensureJobsQueue(nowMs: nowMs)
         return tasks
     }

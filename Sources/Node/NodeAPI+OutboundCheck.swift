@@ -20,4 +20,13 @@ extension NodeAPI {
             throw APIError(.invalidArgument, "payload.url refused: \(error)", field: "payload.url")
         }
     }
+
+    /// One command may create at most `limit` tasks (a job's first tasks are one Raft entry): a
+    /// glob over a million files must not become a single huge log entry.
+    static func checkBatch(_ count: Int, limit: Int) throws(APIError) {
+        guard count <= limit else {
+            throw APIError(.invalidArgument, "this would create \(count) tasks in one request; at most \(limit) "
+                           + "(security.maxTasksPerBatch): use fewer or larger inputs, or a larger jobSplitBytes")
+        }
+    }
 }

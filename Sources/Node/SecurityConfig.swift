@@ -59,10 +59,13 @@ public struct SecurityConfig: Codable, Sendable, Equatable {
     public var requestReadTimeoutMs: Int
     /// JSON request bodies nested deeper than this are a 400 (checked before any parser runs).
     public var maxJSONDepth: Int
+    /// Tasks one request may create at once (a job's planned tasks): 400 above.
+    public var maxTasksPerBatch: Int
 
     public init(tokens: [Token] = [], requireAuth: Bool? = nil, openPaths: [String] = ["/healthz", "/readyz"],
                 maxHeaderBytes: Int = 16 << 10, maxURLBytes: Int = 8 << 10, maxConnectionsPerClient: Int = 512,
-                idleTimeoutMs: Int = 30_000, requestReadTimeoutMs: Int = 30_000, maxJSONDepth: Int = 32) {
+                idleTimeoutMs: Int = 30_000, requestReadTimeoutMs: Int = 30_000, maxJSONDepth: Int = 32,
+                maxTasksPerBatch: Int = 10_000) {
         self.tokens = tokens
         self.requireAuth = requireAuth
         self.openPaths = openPaths
@@ -72,11 +75,12 @@ public struct SecurityConfig: Codable, Sendable, Equatable {
         self.idleTimeoutMs = idleTimeoutMs
         self.requestReadTimeoutMs = requestReadTimeoutMs
         self.maxJSONDepth = maxJSONDepth
+        self.maxTasksPerBatch = maxTasksPerBatch
     }
 
     enum CodingKeys: String, CodingKey {
         case tokens, requireAuth, openPaths, maxHeaderBytes, maxURLBytes, maxConnectionsPerClient, idleTimeoutMs
-        case requestReadTimeoutMs, maxJSONDepth
+        case requestReadTimeoutMs, maxJSONDepth, maxTasksPerBatch
     }
 
     /// Missing keys take their defaults.
@@ -92,6 +96,7 @@ public struct SecurityConfig: Codable, Sendable, Equatable {
         idleTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .idleTimeoutMs) ?? d.idleTimeoutMs
         requestReadTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .requestReadTimeoutMs) ?? d.requestReadTimeoutMs
         maxJSONDepth = try c.decodeIfPresent(Int.self, forKey: .maxJSONDepth) ?? d.maxJSONDepth
+        maxTasksPerBatch = try c.decodeIfPresent(Int.self, forKey: .maxTasksPerBatch) ?? d.maxTasksPerBatch
     }
 
     /// Checks the section against the address the API listens on. `apiHost` is the listen host;
@@ -127,6 +132,7 @@ public struct SecurityConfig: Codable, Sendable, Equatable {
             throw .invalid("security.idleTimeoutMs and requestReadTimeoutMs must be 100 ms to 1 h")
         }
         guard (2...512).contains(maxJSONDepth) else { throw .invalid("security.maxJSONDepth must be 2 to 512") }
+        guard (1...1_000_000).contains(maxTasksPerBatch) else { throw .invalid("security.maxTasksPerBatch must be 1 to 1,000,000") }
         return ValidatedSecurity(config: self, enabled: enabled, tokens: parsed,
                                  openPaths: Set(openPaths).union(metricsPublic ? ["/metrics"] : []))
     }

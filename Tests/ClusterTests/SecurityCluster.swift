@@ -52,6 +52,9 @@ final class SecurityCluster: Sendable {
         var times = [timeval(tv_sec: time(nil) - 3_600, tv_usec: 0), timeval(tv_sec: time(nil), tv_usec: 0)]
         _ = utimes(canaryFile.path, &times)
         try Data("inside\n".utf8).write(to: dataRoot.appendingPathComponent("in.txt"))
+        let many = dataRoot.appendingPathComponent("many")
+        try FileManager.default.createDirectory(at: many, withIntermediateDirectories: true)
+        for i in 0..<12 { try Data("word \(i)\n".utf8).write(to: many.appendingPathComponent("f\(i).txt")) }
         try FileManager.default.createSymbolicLink(atPath: dataRoot.appendingPathComponent("link.txt").path,
                                                    withDestinationPath: canaryFile.path)
         try FileManager.default.linkItem(atPath: canaryFile.path, toPath: dataRoot.appendingPathComponent("hard.txt").path)
@@ -65,7 +68,7 @@ final class SecurityCluster: Sendable {
             "tokens": [token("ops", Self.admin, "admin", nil), token("ci", Self.submitter, "submitter", ["q1", "health"]),
                        token("dash", Self.viewer, "viewer", nil)],
             "maxHeaderBytes": 4_096, "maxURLBytes": 2_048, "maxConnectionsPerClient": 24,
-            "idleTimeoutMs": 1_500, "requestReadTimeoutMs": 1_500, "maxJSONDepth": 16,
+            "idleTimeoutMs": 1_500, "requestReadTimeoutMs": 1_500, "maxJSONDepth": 16, "maxTasksPerBatch": 8,
         ]
         cluster = try LocalCluster(extraConfig: [
             "security": security, "maxRequestBytes": 65_536, "dataRoot": dataRoot.path, "testTaskKinds": true,

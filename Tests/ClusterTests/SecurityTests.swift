@@ -171,6 +171,20 @@ import FoundationNetworking
         try await check(call)
     }
 
+    /// A job whose plan would create more tasks than `maxTasksPerBatch` (8 here; 12 inputs) is
+    /// refused before anything is proposed; a smaller one is taken.
+    @Test func aJobPlanningMoreTasksThanTheBatchLimitIsRefused() async throws {
+        let cluster = try await Cluster.get()
+        let many = try await cluster.send("POST", 2, "/v1/jobs", token: Cluster.submitter,
+                                          json: ["template": "wordcount", "parameters": ["inputFile": "many/*.txt", "output": "out/many"]])
+        #expect(many.status == 400 && String(decoding: many.body, as: UTF8.self).contains("maxTasksPerBatch"),
+                "\(String(decoding: many.body, as: UTF8.self))")
+        let few = try await cluster.send("POST", 2, "/v1/jobs", token: Cluster.submitter,
+                                         json: ["template": "wordcount", "parameters": ["inputFile": "many/f1*.txt", "output": "out/few"]])
+        #expect(few.status == 201, "\(String(decoding: few.body, as: UTF8.self))")
+        #expect(await cluster.healthy(2) == nil)
+    }
+
     /// B6: an idempotency key reused with a different payload.
     @Test func anIdempotencyKeyReusedWithAnotherPayloadIsRefused() async throws {
         let cluster = try await Cluster.get()
