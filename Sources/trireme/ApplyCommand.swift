@@ -145,6 +145,22 @@ struct SetupClient {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a 64
         for byte in Data((method + " " + path + " ").utf8) + (data ?? Data()) { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         let key = "apply-" + String(hash, radix: 16)
-        _ = try await client.call(method, path, body: body, headers: ["Idempotency-Key": key], as: JSONValue.self)
+        // A node that is busy, between leaders or unsure whether the write committed answers
+        // 503/504: the same request again (same key) is safe. A create that did commit before
+        // its answer was lost comes back "already exists" on the retry: that is success.
+        var delayMs = 200
+        for attempt in 1...6 {
+            do {
+                _ = try await client.call(method, path, body: body, headers: ["Idempotency-Key": key], as: JSONValue.self)
+                return
+            } catch APIClient.ClientError.api(let status, let error) where attempt < 6 && (status == 503 || status == 504) {
+                _ = error
+            } catch APIClient.ClientError.api(let status, _) where attempt > 1 && status == 409 && method == "POST" {
+                return
+            } catch APIClient.ClientError.unreachable where attempt < 6 {
+            }
+            try await Task.sleep(for: .milliseconds(delayMs))
+            delayMs = min(delayMs * 2, 3_000)
+        }
     }
 }
