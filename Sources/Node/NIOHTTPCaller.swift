@@ -3,6 +3,8 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import Synchronization
 
 /// The executor's outbound HTTP client over SwiftNIO: one connection per request, to the
@@ -84,7 +86,7 @@ struct NIOHTTPCaller: HTTPCaller {
                     try tls?.addHandler(to: channel)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(
-                        ExchangeHandler(head: head, body: body, limit: limit, result: result))
+                        ExchangeHandler(head: head, body: body, limit: limit, result: result, tls: tls))
                 }
             }
         connect(bootstrap).whenComplete { outcome in
@@ -147,8 +149,11 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var status: Int?
     private var headers: [String: String] = [:]
     private var prefix = Data()
+    /// With TLS, the request waits for the handshake and the server's identity check.
+    private let tls: ClientTLS?
 
-    init(head: HTTPRequestHead, body: Data, limit: Int, result: ExchangeResult) {
+    init(head: HTTPRequestHead, body: Data, limit: Int, result: ExchangeResult, tls: ClientTLS? = nil) {
+        self.tls = tls
         self.head = head
         self.body = body
         self.limit = limit
@@ -156,12 +161,28 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        if tls == nil { sendRequest(context: context) }
+        context.fireChannelActive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tls, case .handshakeCompleted = event as? TLSUserEvent {
+            if tls.accepts(context.channel) {
+                sendRequest(context: context)
+            } else {
+                result.finish(.failure(.transport("the server's certificate does not name node \(tls.node.map { "\($0)" } ?? "?")")))
+                context.close(promise: nil)
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func sendRequest(context: ChannelHandlerContext) {
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if !body.isEmpty {
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -8,9 +8,11 @@ import Raft
 /// and calls other nodes' APIs (forwarding, snapshots) over HTTPS trusting the cluster CA only.
 ///
 /// Identity: a node's certificate names it by the DNS subject alternative name
-/// `n<id>.trireme.local` (`PeerIdentity`). A DNS name rather than a URI so that the outbound side
-/// gets BoringSSL's own hostname check for free (`serverHostname`); the inbound side checks the
-/// names of the client certificate against the node id the peer claims in its `hello`.
+/// `n<id>.trireme.local` (`PeerIdentity`), also sent as SNI. Both sides check it explicitly
+/// after the handshake: the dialling side before it sends anything but its `hello` (peer links)
+/// or its request (HTTPS calls), because BoringSSL's hostname check alone also accepts a
+/// certificate whose IP names match the connected address, which every node's does on one host;
+/// the listening side against the node id the peer claims in its `hello`.
 public struct NodeTLS: Sendable {
     /// The API server's configuration (HummingbirdTLS builds its context from it).
     let apiServer: TLSConfiguration
@@ -75,7 +77,7 @@ public struct NodeTLS: Sendable {
 
     /// The outbound TLS of a call to node `id`'s API: its certificate must name that node.
     func toNode(_ id: NodeID) -> ClientTLS {
-        ClientTLS(context: client, serverHostname: PeerIdentity.dnsName(id))
+        ClientTLS(context: client, serverHostname: PeerIdentity.dnsName(id), node: id)
     }
 }
 
@@ -85,6 +87,11 @@ public struct NodeTLS: Sendable {
 public struct ClientTLS: Sendable {
     let context: NIOSSLContext
     let serverHostname: String?
+    /// The node the server's certificate must name. Checked by the caller once the handshake is
+    /// done (`accepts`), before anything but a peer `hello` is sent: BoringSSL's own hostname
+    /// check also accepts a certificate whose IP address names match the connected address, and
+    /// on one host (127.0.0.1 in development) every node's certificate would.
+    var node: NodeID? = nil
 
     /// A client that trusts the CA certificates in `caFile` (PEM) and no others (the CLI's `--cacert`).
     public static func trusting(caFile: String, serverHostname: String? = nil) throws -> ClientTLS {
@@ -92,6 +99,14 @@ public struct ClientTLS: Sendable {
         configuration.minimumTLSVersion = .tlsv12
         configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
         return ClientTLS(context: try NIOSSLContext(configuration: configuration), serverHostname: serverHostname)
+    }
+
+    /// Whether the handshake-complete `channel`'s server certificate names `node` (always true
+    /// without a required node). Call on the channel's event loop.
+    func accepts(_ channel: any Channel) -> Bool {
+        guard let node else { return true }
+        guard let certificate = try? channel.pipeline.syncOperations.nioSSL_peerCertificate() else { return false }
+        return PeerIdentity.nodeIDs(in: certificate).contains(node)
     }
 
     /// Adds the client handler as the first handler of a new channel (call on its event loop).

@@ -168,6 +168,7 @@ final class PeerLink: @unchecked Sendable {
     /// From the handler: a frame from the server side.
     func received(_ frame: PeerFrame, on channel: any Channel) {
         guard case .handshaking(let current, let clientNonce) = state, current === channel,
+              tls?.accepts(channel) ?? true,
               case .challenge(let serverNonce, let proof) = frame,
               authenticator.verify(proof, label: PeerAuthenticator.serverLabel, clientNonce: clientNonce,
                                    serverNonce: serverNonce, from: selfID, to: peer)
