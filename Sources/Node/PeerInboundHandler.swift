@@ -66,6 +66,13 @@ final class PeerInboundHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A peer that died (kill -9, crash) ends TLS without close_notify: it is gone, not hostile.
+        if case .uncleanShutdown? = error as? NIOSSLError {
+            logger.debug("peer connection ended without TLS close_notify")
+            state = .closed
+            context.close(promise: nil)
+            return
+        }
         reject(context: context, reason: "\(error)")
     }
 
