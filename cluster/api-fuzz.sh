@@ -35,6 +35,7 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+trap 'exit 143' INT TERM   # so a signal also runs cleanup (EXIT)
 # Jobs read and write only under a scratch data root; HTTP tasks may only call TEST-NET-1
 # (nothing answers there), never this machine.
 start_test_cluster "\"dataRoot\": \"$DATA_ROOT\", \"allowedTargets\": [\"192.0.2.0/24\"]"

@@ -28,6 +28,7 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+trap 'exit 143' INT TERM   # so a signal also runs cleanup (EXIT)
 mkdir -p "$WORK/data"
 cp cluster/sample/corpus.txt "$WORK/data/"
 # Small splits and a per-task delay (test clusters only) keep the job running during the render.

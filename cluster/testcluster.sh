@@ -1,6 +1,8 @@
 # Sourced by api-fuzz.sh and dashboard-test.sh: a throwaway three-node cluster on
 # 127.0.0.${NET}1-3 (api :7001, peer :7101), data in a temporary directory, nodes stopped by
 # PID on exit (the caller's EXIT trap runs stop_test_cluster).
+# Elections time out after 1-2 s: a loaded CI machine must not churn leaders mid-run (a 503
+# while there is no leader is correct, but would fail the fuzz run).
 #   NET=4 start_test_cluster [extra JSON config, e.g. '"dataRoot": "/tmp/x"']
 TC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TC_BIN="${TRIREME_BIN:-$TC_ROOT/.build/debug/trireme}"   # CI: the test build's debug binary
@@ -25,7 +27,7 @@ run, net, extra = sys.argv[1], sys.argv[2], sys.argv[3]
 members = [{"id": i, "api": f"127.0.0.{net}{i}:7001", "peer": f"127.0.0.{net}{i}:7101"} for i in (1, 2, 3)]
 for i in (1, 2, 3):
     config = {"nodeId": i, "dataDir": f"{run}/n{i}", "clusterSecretFile": f"{run}/secret", "members": members,
-              "tickMs": 10, "heartbeatTicks": 5, "electionTicks": 30, "logLevel": "warning",
+              "tickMs": 10, "heartbeatTicks": 5, "electionTicks": 100, "logLevel": "warning",
               **json.loads("{" + extra + "}")}
     json.dump(config, open(f"{run}/n{i}.json", "w"), indent=2)
 PY
