@@ -18,4 +18,4 @@ echo "submitted $ID"
 echo "job done in $(( ($(date +%s%N) - start) / 1000000 )) ms"
 "$BIN" job get "$ID" --json --server "$ALL" | python3 -c 'import json,sys; c=json.load(sys.stdin)["counters"]; print("counters:", ", ".join(f"{k}={v}" for k, v in sorted(c.items())))'
 echo; echo "== 10 most frequent words (out/wordcount/counts-*):"
-cat out/wordcount/counts-*-of-00003 | sort -t: -k2,2nr -k1,1 | head -n 10
+cat out/wordcount/counts-*-of-00003 | sort -t: -k2,2nr -k1,1 | sed -n 1,10p   # sed reads to the end: no SIGPIPE under pipefail
