@@ -31,6 +31,8 @@ extension ClusterTests {
             let shrunk = try await cluster.membershipCall("DELETE", "/v1/cluster/members/\(id)", via: 3)
             #expect((shrunk["voters"] as? [Int])?.contains(id) == false)
         }
+        // B8: requests to a node that was removed (still running, as after an operator's removal).
+        let viaRemoved = try await cluster.checkRemovedNodeAnswers(removed: 1, queue: "grow")
         cluster.kill9(1)
         cluster.kill9(2)
         // Writes go on after the removals (bounded wait, no timing assumption).
@@ -46,6 +48,7 @@ extension ClusterTests {
             try await cluster.waitUntilApplied(node: id, index: commit)
             let stored = try await cluster.taskIDs(queue: "grow", on: id)
             #expect(acknowledged.isSubset(of: stored), "n\(id) lost \(acknowledged.subtracting(stored).count) acknowledged writes")
+            if let viaRemoved { #expect(stored.contains(viaRemoved), "n\(id) lacks the write acknowledged by the removed n1") }
         }
         let members = try await HTTP.send("GET", "http://\(cluster.api(leader))/v1/cluster")
         let roles = ((members.json?["members"] as? [[String: Any]]) ?? []).compactMap { $0["role"] as? String }
@@ -115,6 +118,24 @@ actor SteadyWriter {
 }
 
 extension LocalCluster {
+    /// B8, a request to a node that was removed but still runs: it answers its health check, and
+    /// a write or a linearizable read through it either succeeds (the write forwarded to the
+    /// leader it last knew, never applied locally) or is refused as retryable (503/504) — never a
+    /// 500, never a hang past the node's own 10 s request timeout. Returns the id of a write it
+    /// acknowledged, which the remaining members must hold.
+    func checkRemovedNodeAnswers(removed: Int, queue: String) async throws -> String? {
+        let base = "http://\(api(removed))"
+        let health = try await HTTP.send("GET", "\(base)/healthz", timeout: 5)
+        #expect(health.status == 200, "the removed n\(removed) must stay healthy")
+        let body = HTTP.json(["name": "via-removed-n\(removed)", "kind": "http", "payload": ["url": "http://127.0.0.1:9/x"],
+                              "scheduleTime": "2099-01-01T00:00:00Z"])
+        let write = try await HTTP.send("POST", "\(base)/v1/queues/\(queue)/tasks", body: body, timeout: 25)
+        #expect([201, 503, 504].contains(write.status), "a write via the removed n\(removed): \(write.status) \(String(decoding: write.body, as: UTF8.self))")
+        let read = try await HTTP.send("GET", "\(base)/v1/queues/\(queue)", timeout: 25)
+        #expect([200, 503, 504].contains(read.status), "a linearizable read via the removed n\(removed): \(read.status) \(String(decoding: read.body, as: UTF8.self))")
+        return write.status == 201 ? write.json?["id"] as? String : nil
+    }
+
     /// A membership request, retried while the cluster is busy with the previous change or the
     /// learner is still catching up (409/503), up to 30 s.
     func membershipCall(_ method: String, _ path: String, body: [String: Any]? = nil, via node: Int) async throws -> [String: Any] {

@@ -86,15 +86,22 @@ extension SecurityTests {
 
     /// More than `maxConnectionsPerClient` (24) open connections from one address: the extra
     /// ones are answered 429 and closed; once they are gone the client is served again.
+    ///
+    /// The server counts a connection when its pipeline is set up, on its own event loop, so the
+    /// order in which 40 connections are counted is not the order they were opened: which ones
+    /// are refused is not fixed, only how many. Every admitted connection stays open (its answer
+    /// is read without closing it), so at most 24 are ever admitted and at least 16 refused.
     @Test func tooManyConnectionsFromOneClientAre429() async throws {
         let cluster = try await Cluster.get()
         var sockets: [Int32] = []
         defer { for fd in sockets { close(fd) } }
         for _ in 0..<40 { sockets.append(try RawHTTP.connect(cluster.cluster.api(3))) }
-        let last = try #require(sockets.last)
-        RawHTTP.write(last, Array("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n".utf8))
-        let outcome = RawHTTP.readAll(last)
-        #expect(outcome.status == 429, "\(outcome.text.prefix(200))")
+        let request = Array("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n".utf8)
+        for fd in sockets { RawHTTP.write(fd, request) }
+        let statuses = sockets.map { Self.responseStatus($0) }
+        let refused = statuses.filter { $0 == 429 }.count
+        #expect(refused >= 40 - 24, "only \(refused) of 40 connections refused: \(statuses)")
+        #expect(statuses.allSatisfy { $0 == 200 || $0 == 429 }, "\(statuses)")
         for fd in sockets { close(fd) }
         sockets = []
         // The server notices the closes asynchronously: retry the health check (bounded).
@@ -104,6 +111,20 @@ extension SecurityTests {
             problem = await cluster.healthy(3)
         }
         #expect(problem == nil)
+    }
+
+    /// Reads one response head (until its blank line, a close or the socket's read bound),
+    /// leaving the connection open; its status, nil when none came.
+    static func responseStatus(_ fd: Int32) -> Int? {
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4_096)
+        while received.count < 1 << 16, !String(decoding: received, as: UTF8.self).contains("\r\n\r\n") {
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { break }
+            received += chunk[0..<n]
+        }
+        let text = String(decoding: received, as: UTF8.self)
+        return text.hasPrefix("HTTP/1.1 ") ? Int(text.dropFirst(9).prefix(3)) : nil
     }
 
     /// B8: a write to a follower is forwarded (never applied locally first) and readable at
