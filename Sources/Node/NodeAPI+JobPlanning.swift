@@ -18,30 +18,15 @@ extension NodeAPI {
         }.joined()
     }
 
-    /// The job's first tasks. Planning touches the file system (globs, stats, mkdir), so it runs
-    /// on a Dispatch thread, off the event loops and the cooperative pool; every path is checked
-    /// against the data root and a bad one is a 400 before anything is proposed.
+    /// The job's first tasks (`JobFirstTasks`: off the event loops, every path checked against the
+    /// data root, a bad one a 400 before anything is proposed), within the batch limit.
     func plannedTasks(template: String, job: String, parameters: [String: JSONValue],
                       nowMs: Milliseconds) async throws(APIError) -> [TaskSpec] {
         let root = core.config.dataRoot
         let splitBytes = core.config.config.jobSplitBytes
         let testDelayAllowed = core.config.config.testTaskKinds
-        let planned: Result<[TaskSpec], APIError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(returning: Result { () throws(APIError) -> [TaskSpec] in
-                    switch template {
-                    case "wordcount":
-                        return try WordCountJob.tasks(job: job, raw: parameters, root: root, splitBytes: splitBytes,
-                                                      testDelayAllowed: testDelayAllowed, nowMs: nowMs)
-                    case "csv-clean", "jsonl-transform":
-                        return try CleanJob.tasks(template: template, job: job, raw: parameters, root: root, splitBytes: splitBytes,
-                                                  testDelayAllowed: testDelayAllowed, nowMs: nowMs)
-                    default:
-                        throw APIError(.invalidArgument, "unknown template \(template)", field: "template")
-                    }
-                })
-            }
-        }
+        let planned = await JobFirstTasks.plan(template: template, job: job, parameters: parameters, root: root, splitBytes: splitBytes,
+                                            testDelayAllowed: testDelayAllowed, nowMs: nowMs)
         let tasks = try planned.get()
         try Self.checkBatch(tasks.count, limit: core.config.security.config.maxTasksPerBatch)
         try await ensureJobsQueue(nowMs: nowMs)

@@ -77,26 +77,11 @@ final class NodeJobLauncher: JobLauncher {
         return (schedule, ms)
     }
 
-    /// Planning touches the file system, so it runs on a Dispatch thread.
+    /// The job's first tasks (`JobFirstTasks`).
     private func planTasks(template: String, job: String, parameters: [String: JSONValue], nowMs: Milliseconds) async throws -> [TaskSpec] {
         let root = self.root, splitBytes = self.splitBytes, testDelayAllowed = self.testDelayAllowed
-        let planned: Result<[TaskSpec], APIError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(returning: Result { () throws(APIError) -> [TaskSpec] in
-                    switch template {
-                    case "wordcount":
-                        return try WordCountJob.tasks(job: job, raw: parameters, root: root, splitBytes: splitBytes,
-                                                      testDelayAllowed: testDelayAllowed, nowMs: nowMs)
-                    case "csv-clean", "jsonl-transform":
-                        return try CleanJob.tasks(template: template, job: job, raw: parameters, root: root, splitBytes: splitBytes,
-                                                  testDelayAllowed: testDelayAllowed, nowMs: nowMs)
-                    default:
-                        throw APIError(.invalidArgument, "unknown template \(template) (\(JobTasks.templates.sorted().joined(separator: ", ")))",
-                                       field: "template")
-                    }
-                })
-            }
-        }
+        let planned = await JobFirstTasks.plan(template: template, job: job, parameters: parameters, root: root, splitBytes: splitBytes,
+                                            testDelayAllowed: testDelayAllowed, nowMs: nowMs)
         do {
             return try planned.get()
         } catch {
