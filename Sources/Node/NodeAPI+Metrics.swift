@@ -11,8 +11,10 @@ import Store
 extension NodeAPI {
     func addMetricsRoute(to router: Router<BasicRequestContext>) {
         router.get("/metrics") { _, _ in
-            guard self.core.config.config.metricsPublic else {
-                throw APIError(.notFound, "metrics are off on this node (metricsPublic is false)")
+            // Open to anyone with `metricsPublic`; otherwise served only when tokens are on (the
+            // auth middleware has then checked the caller's token), and off without them.
+            guard self.core.config.config.metricsPublic || self.core.config.security.enabled else {
+                throw APIError(.notFound, "metrics are off on this node (metricsPublic is false and no tokens are configured)")
             }
             try await self.refreshGauges()
             var headers = HTTPFields()

@@ -9,8 +9,8 @@ import FoundationNetworking
 /// cluster starts once.
 ///
 /// Tokens: `ops` (admin), `ci` (submitter, queues `q1` and `health`), `dash` (viewer). Limits:
-/// 64 KiB bodies, 4 KiB headers, 2 KiB URLs, JSON depth 16, 24 connections per client, 1.5 s
-/// idle and read timeouts.
+/// 64 KiB bodies, 4 KiB headers, 2 KiB URLs, JSON depth 16, 24 connections per client, 3 s idle
+/// and 1 s body-read timeouts; `/metrics` not public (it needs a token).
 /// HTTP tasks may reach only 203.0.113.0/24 (documentation addresses: never contacted), so every
 /// loopback spelling is refused; a canary file lies next to the data root and a canary socket
 /// listens on 127.0.0.1.
@@ -68,11 +68,11 @@ final class SecurityCluster: Sendable {
             "tokens": [token("ops", Self.admin, "admin", nil), token("ci", Self.submitter, "submitter", ["q1", "health"]),
                        token("dash", Self.viewer, "viewer", nil)],
             "maxHeaderBytes": 4_096, "maxURLBytes": 2_048, "maxConnectionsPerClient": 24,
-            "idleTimeoutMs": 1_500, "requestReadTimeoutMs": 1_500, "maxJSONDepth": 16, "maxTasksPerBatch": 8,
+            "idleTimeoutMs": 3_000, "requestReadTimeoutMs": 1_000, "maxJSONDepth": 16, "maxTasksPerBatch": 8,
         ]
         cluster = try LocalCluster(extraConfig: [
             "security": security, "maxRequestBytes": 65_536, "dataRoot": dataRoot.path, "testTaskKinds": true,
-            "allowedTargets": ["203.0.113.0/24"], "logLevel": "info",
+            "allowedTargets": ["203.0.113.0/24"], "logLevel": "info", "metricsPublic": false,
         ])
         cluster.statusToken = Self.viewer
         atexit { SecurityCluster.releaseAtExit() }

@@ -53,6 +53,8 @@ import FoundationNetworking
         Call(name: "unsigned internal command batch", path: "/v1/internal/commands", token: Cluster.admin, body: Data([1, 2, 3]),
              contentType: "application/octet-stream", expected: 401),
         Call(name: "unsigned snapshot download", method: "GET", path: "/v1/internal/snapshots/x/data", expected: 401),
+        Call(name: "no token on metrics that are not public", method: "GET", path: "/metrics", expected: 401),
+        Call(name: "viewer reads metrics that are not public", method: "GET", path: "/metrics", token: Cluster.viewer, expected: 200),
     ]
 
     @Test(arguments: auth)
