@@ -33,24 +33,49 @@ extension ClusterTests {
     }
 }
 
-/// Runs the `trireme` binary (bounded wait); stdout and stderr together.
+/// Runs the `trireme` binary with a bounded wait (killed after `seconds`): `run` keeps stdout and
+/// stderr together, `runSeparated` apart.
 enum CLI {
     struct Result {
         var status: Int32
         var output: String
     }
 
+    struct Separated {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
     static func run(_ binary: URL, _ arguments: [String], seconds: Double = 90) async throws -> Result {
+        let (status, out, _) = try await execute(binary, arguments, seconds: seconds, separateStderr: false)
+        return Result(status: status, output: out)
+    }
+
+    static func runSeparated(_ binary: URL, _ arguments: [String], seconds: Double = 90) async throws -> Separated {
+        let (status, out, err) = try await execute(binary, arguments, seconds: seconds, separateStderr: true)
+        return Separated(status: status, stdout: out, stderr: err)
+    }
+
+    /// Output goes to files in a fresh temporary folder (a pipe could fill up and block the child).
+    private static func execute(_ binary: URL, _ arguments: [String], seconds: Double,
+                                separateStderr: Bool) async throws -> (Int32, String, String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trireme-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
+        defer {
+            try? outHandle.close()
+            try? errHandle.close()
+        }
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("trireme-cli-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: out) }
-        let handle = try FileHandle(forWritingTo: out)
-        defer { try? handle.close() }
-        process.standardOutput = handle
-        process.standardError = handle
+        process.standardOutput = outHandle
+        process.standardError = separateStderr ? errHandle : outHandle
         try process.run()
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
@@ -58,6 +83,7 @@ enum CLI {
             process.terminate()
             process.waitUntilExit()
         }
-        return Result(status: process.terminationStatus, output: (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+        return (process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 }
