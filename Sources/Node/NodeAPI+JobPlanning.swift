@@ -10,7 +10,7 @@ extension NodeAPI {
     /// A job id: random, or derived from the Idempotency-Key so a retried request plans the same
     /// task ids and gets the first outcome (the store compares the whole job, tasks included).
     static func jobID(idempotencyKey: String?) -> String {
-        guard let key = idempotencyKey else { return "job-" + UUID().uuidString.lowercased() }
+        guard let key = idempotencyKey else { return "job-" + TimeOrderedID.make(nowMs: HTTPSupport.nowMs()) }
         let digest = SHA256.hash(data: Data(key.utf8))
         return "job-k" + digest.prefix(16).map { byte in
             let hex = String(byte, radix: 16)

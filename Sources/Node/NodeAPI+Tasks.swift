@@ -22,7 +22,7 @@ extension NodeAPI {
                 }
                 try Self.checkJobTaskPayload(kind: body.kind, payload: body.payload)
                 return .createTask(TaskSpec(
-                    id: UUID().uuidString.lowercased(), queue: queue, name: body.name, kind: body.kind,
+                    id: TimeOrderedID.make(nowMs: now), queue: queue, name: body.name, kind: body.kind,
                     payload: Self.canonicalJSON(body.payload), scheduleTimeMs: scheduleTime, dispatchDeadlineMs: deadline,
                     nowMs: now, idempotencyKey: idempotencyKey))
             }, fetch: { store, outcome in try Self.createdID(outcome).flatMap { try store.task($0) } },

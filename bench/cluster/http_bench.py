@@ -201,8 +201,9 @@ def main():
                 r = run_wrk(c.api(leader), path, body, clients, args.seconds)
                 results[(c.name, clients)] = r
             results[(c.name, "rss_load")] = max(rss_mb(p) for p in c.pids().values())
-        for c in clusters:
-            results[(c.name, "failover")] = failover(c, args.failover_trials)
+        if args.failover_trials > 0:
+            for c in clusters:
+                results[(c.name, "failover")] = failover(c, args.failover_trials)
     finally:
         for c in clusters: c.stop_all()
         if os.environ.get("KEEP_BENCH_DIR") is None: shutil.rmtree(tmp, ignore_errors=True)
@@ -217,7 +218,7 @@ def main():
         print(f"{f'p99 latency, {clients} clients':44}{t['p99']:>14.2f}{e['p99']:>14.2f}{t['p99'] / e['p99']:>10.2f}  ms")
         if t["non2xx"] or e["non2xx"]:
             print(f"{f'non-2xx answers, {clients} clients':44}{t['non2xx']:>14}{e['non2xx']:>14}")
-    for key in ("p50", "p99", "max"):
+    for key in ("p50", "p99", "max") if args.failover_trials > 0 else ():
         t, e = results[("trireme", "failover")][key], results[("etcd", "failover")][key]
         print(f"{f'failover gap {key} ({args.failover_trials} kills)':44}{t:>14.0f}{e:>14.0f}{t / e:>10.2f}  ms")
     for key, label in (("rss_rest", "max node RSS at rest"), ("rss_load", "max node RSS after load")):
