@@ -94,6 +94,7 @@ public final class NodeCore: Service, Sendable {
         let storage = try SQLiteLogStorage(path: dataDir.appendingPathComponent("raft.db").path, nodeID: config.id)
         let persistent = try storage.load()
         let store = try StateStore(path: dataDir.appendingPathComponent("state.db").path)
+        store.deferCommits = true
         try snapshotFiles.prepare()
         snapshotFiles.removeLeftovers()
         try recoverStore(store, persistent: persistent)

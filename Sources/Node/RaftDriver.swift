@@ -16,6 +16,9 @@ protocol ReplicatedStateMachine: AnyObject, SendableMetatype {
     func makeDurable() throws
     /// Replaces the whole state with the snapshot file at `path`.
     func restore(from path: String) throws
+    /// Writes out what `apply` holds back to share one commit among many batches: at once when
+    /// `force`, else only once it has been held long enough (the machine decides).
+    func flushApplied(force: Bool) throws
 }
 
 /// Errors a caller of the driver sees.
@@ -212,6 +215,12 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 nextTick = nextTick.advanced(by: timing.tick)
             }
             if due > 0 {
+                // An idle store still commits what the last batches left open.
+                do {
+                    try machine.flushApplied(force: false)
+                } catch {
+                    running = fatal("committing applied entries failed: \(error)")
+                }
                 expireReads()
                 snapshots?.checkInstalls(raft: &raft, tick: ticks)
                 // Before draining, so what the hook proposes goes out in this very batch.
@@ -220,6 +229,11 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
             if running { running = drainEffects() }
         }
         failAllWaiters(.stopped)
+        do {
+            try machine.flushApplied(force: true)
+        } catch {
+            logger.error("committing applied entries at stop failed (the log replays them): \(error)")
+        }
         finished.lock()
         isFinished = true
         finished.broadcast()
@@ -347,6 +361,11 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 return fatal("apply failed at index \(fresh[0].index.rawValue): \(error)")
             }
             precondition(outputs.count == fresh.count, "state machine returned \(outputs.count) outputs for \(fresh.count) entries")
+            do {
+                try machine.flushApplied(force: false)
+            } catch {
+                return fatal("committing applied entries failed: \(error)")
+            }
             metrics?.committedEntries.increment(by: fresh.count)
             for (entry, output) in zip(fresh, outputs) {
                 guard let pending = pendingProposals.removeValue(forKey: entry.index.rawValue) else { continue }
@@ -357,7 +376,11 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 }
             }
             hooks.afterApply(machine)
-            snapshots?.noteApplied(fresh, machine: machine) { [weak self] taken in self?.enqueue(.snapshotTaken(taken)) }
+            do {
+                try snapshots?.noteApplied(fresh, machine: machine) { [weak self] taken in self?.enqueue(.snapshotTaken(taken)) }
+            } catch {
+                return fatal("committing applied entries before a snapshot failed: \(error)")
+            }
         }
         // Proposals whose index was skipped (already applied before a restart) cannot be ours.
         let applied = machine.appliedIndex

@@ -51,10 +51,12 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
 
     /// Counts applied entries; when the policy says so, starts a background snapshot whose
     /// result comes back through `deliver` (the driver's inbox).
-    func noteApplied(_ entries: [Entry], machine: Machine, deliver: @escaping @Sendable (Taken) -> Void) {
+    func noteApplied(_ entries: [Entry], machine: Machine, deliver: @escaping @Sendable (Taken) -> Void) throws {
         entriesSince += UInt64(entries.count)
         for entry in entries { bytesSince += UInt64(entry.data.count) }
         guard !taking, entriesSince >= policy.entries || bytesSince >= policy.bytes else { return }
+        // The snapshot thread reads the store FILE: everything applied must be committed there.
+        try machine.flushApplied(force: true)
         taking = true
         entriesSince = 0
         bytesSince = 0

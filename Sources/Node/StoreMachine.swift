@@ -35,6 +35,18 @@ final class StoreMachine: ReplicatedStateMachine {
 
     func makeDurable() throws { try store.makeDurable() }
 
+    /// How long (and how many entries) applied batches may share one open store transaction
+    /// (`StateStore.deferCommits`); etcd's backend commits its batches every 100 ms too.
+    static let commitInterval = Duration.milliseconds(100)
+    static let commitEntries = 10_000
+
+    func flushApplied(force: Bool) throws {
+        guard let open = store.uncommitted else { return }
+        if force || open.entries >= Self.commitEntries || open.since.duration(to: .now) >= Self.commitInterval {
+            try store.commitPending()
+        }
+    }
+
     func restore(from path: String) throws {
         try store.restore(from: path)
         // Everything may have changed: every watch answers.

@@ -42,6 +42,7 @@ extension StateStore {
     /// snapshot is dropped, a checkpoint syncs the WAL (SQLite syncs the WAL before it copies
     /// frames back) and then the database file.
     public func makeDurable() throws(StoreError) {
+        try commitPending()
         do {
             try db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         } catch {

@@ -10,6 +10,7 @@ extension StateStore {
     @discardableResult
     public func snapshot(to path: String) throws(StoreError) -> UInt64 {
         guard !FileManager.default.fileExists(atPath: path) else { throw .io("snapshot target \(path) exists") }
+        try commitPending()
         do {
             try db.vacuum(into: path)
         } catch {
@@ -58,6 +59,7 @@ extension StateStore {
             throw .io("copy \(snapshotPath) to \(aside): \(error)")
         }
         try Self.fsync(path: aside)
+        try commitPending()
         // Fold the WAL into the old file, so deleting it below loses nothing of the old store
         // if we crash before the rename; after the rename a stale WAL must not exist.
         do {
