@@ -47,8 +47,7 @@ extension NodeAPI {
         let bytes = Command.createQueue(JobTasks.queueSpec(nowMs: nowMs)).encoded()
         let eventLoop = core.group.next()
         let timeout = writeTimeout
-        let outcome = await OneShot<Result<ApplyOutcome, DriverError>?>.wait { resume in
-            eventLoop.scheduleTask(in: timeout) { resume(nil) }
+        let outcome = await OneShot<Result<ApplyOutcome, DriverError>?>.wait(timeout: timeout, on: eventLoop, timedOut: nil) { resume in
             driver.propose(bytes, onApplied: { _, _, outcome in resume(.success(outcome)) }, onFailed: { resume(.failure($0)) })
         }
         switch outcome {

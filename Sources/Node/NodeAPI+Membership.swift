@@ -109,8 +109,7 @@ extension NodeAPI {
         let change = try await build(status)
         let eventLoop = core.group.next()
         let timeout = writeTimeout
-        let result = await OneShot<Result<UInt64, DriverError>?>.wait { resume in
-            eventLoop.scheduleTask(in: timeout) { resume(nil) }
+        let result = await OneShot<Result<UInt64, DriverError>?>.wait(timeout: timeout, on: eventLoop, timedOut: nil) { resume in
             driver.changeConfiguration(change, onApplied: { _, index, _ in resume(.success(index)) },
                                        onFailed: { resume(.failure($0)) })
         }

@@ -139,8 +139,7 @@ struct NodeAPI: Sendable {
         let eventLoop = core.group.next()
         let timeout = writeTimeout
         typealias Applied = (index: UInt64, outcome: ApplyOutcome, fetched: Result<T, any Error>?)
-        let result = await OneShot<Result<Applied, DriverError>?>.wait { resume in
-            eventLoop.scheduleTask(in: timeout) { resume(nil) }
+        let result = await OneShot<Result<Applied, DriverError>?>.wait(timeout: timeout, on: eventLoop, timedOut: nil) { resume in
             driver.propose(bytes, onApplied: { machine, index, outcome in
                 if case .rejected = outcome {
                     resume(.success((index, outcome, nil)))
