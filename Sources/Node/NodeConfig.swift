@@ -54,6 +54,11 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// Take a snapshot (and compact the log behind the previous one) after this many applied
     /// entries, or `snapshotBytes` of applied entry data, whichever comes first.
     public var snapshotEntries: Int64
+    /// …and only once the entry data applied since the last snapshot is at least this fraction
+    /// of that snapshot's size (0 turns the rule off). Copying the store then costs at most
+    /// 1/`snapshotGrowth` bytes per byte of log however large the store grows; `snapshotBytes`
+    /// still bounds the log.
+    public var snapshotGrowth: Double
     /// The voters of a brand-new cluster (default: every member). Members left out start as
     /// non-members and join with `trireme cluster add` (learner) and `promote`; `members`
     /// is the address book of every node that may ever belong.
@@ -79,7 +84,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
                 executorSlots: Int = 4, leaseDurationMs: Int64 = 10_000, executorHeartbeatMs: Int64 = 2_000,
                 executorLivenessMs: Int64 = 10_000, allowedTargets: [String]? = nil, testTaskKinds: Bool = false,
                 dataRoot: String? = nil, jobSplitBytes: Int64 = 64 << 20,
-                snapshotEntries: Int64 = 10_000, snapshotBytes: Int64 = 64 << 20) {
+                snapshotEntries: Int64 = 10_000, snapshotBytes: Int64 = 64 << 20, snapshotGrowth: Double = 1) {
         self.nodeId = nodeId
         self.dataDir = dataDir
         self.members = members
@@ -100,6 +105,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         self.dataRoot = dataRoot
         self.jobSplitBytes = jobSplitBytes
         self.snapshotEntries = snapshotEntries
+        self.snapshotGrowth = snapshotGrowth
         initialVoters = nil
         testFaultHooks = false
         self.snapshotBytes = snapshotBytes
@@ -111,7 +117,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case nodeId, dataDir, members, clusterSecret, clusterSecretFile, tickMs, heartbeatTicks, electionTicks
         case maxRequestBytes, writeTimeoutMs, logLevel
         case executorSlots, leaseDurationMs, executorHeartbeatMs, executorLivenessMs, allowedTargets, testTaskKinds
-        case dataRoot, jobSplitBytes, snapshotEntries, snapshotBytes, initialVoters, testFaultHooks
+        case dataRoot, jobSplitBytes, snapshotEntries, snapshotBytes, snapshotGrowth, initialVoters, testFaultHooks
         case metricsPublic
         case tlsCertFile, tlsKeyFile, tlsCAFile
         case security
@@ -142,6 +148,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         jobSplitBytes = try c.decodeIfPresent(Int64.self, forKey: .jobSplitBytes) ?? defaults.jobSplitBytes
         snapshotEntries = try c.decodeIfPresent(Int64.self, forKey: .snapshotEntries) ?? defaults.snapshotEntries
         snapshotBytes = try c.decodeIfPresent(Int64.self, forKey: .snapshotBytes) ?? defaults.snapshotBytes
+        snapshotGrowth = try c.decodeIfPresent(Double.self, forKey: .snapshotGrowth) ?? defaults.snapshotGrowth
         initialVoters = try c.decodeIfPresent([UInt64].self, forKey: .initialVoters)
         testFaultHooks = try c.decodeIfPresent(Bool.self, forKey: .testFaultHooks) ?? false
         metricsPublic = try c.decodeIfPresent(Bool.self, forKey: .metricsPublic) ?? true
@@ -183,6 +190,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         guard (4_096...(1 << 40)).contains(jobSplitBytes) else { throw .invalid("jobSplitBytes must be 4 KiB to 1 TiB") }
         guard (10...100_000_000).contains(snapshotEntries) else { throw .invalid("snapshotEntries must be 10 to 100,000,000") }
         guard (4_096...(1 << 40)).contains(snapshotBytes) else { throw .invalid("snapshotBytes must be 4 KiB to 1 TiB") }
+        guard (0...100).contains(snapshotGrowth) else { throw .invalid("snapshotGrowth must be 0 to 100") }
         if let initialVoters {
             guard !initialVoters.isEmpty, Set(initialVoters).isSubset(of: Set(members.map(\.id))) else {
                 throw .invalid("initialVoters must be a non-empty subset of the members' ids")

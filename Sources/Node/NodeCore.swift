@@ -133,7 +133,8 @@ public final class NodeCore: Service, Sendable {
             hooks: scheduling?.hooks ?? DriverHooks(),
             snapshots: SnapshotKeeper(
                 files: snapshotFiles,
-                policy: SnapshotPolicy(entries: UInt64(config.config.snapshotEntries), bytes: UInt64(config.config.snapshotBytes)),
+                policy: .staggered(entries: UInt64(config.config.snapshotEntries), bytes: UInt64(config.config.snapshotBytes),
+                                   growth: config.config.snapshotGrowth, node: config.id.rawValue),
                 logger: logger),
             beforePersist: config.config.testFaultHooks ? FaultHooks(dataDir: config.config.dataDir).beforePersist : nil,
             metrics: metrics)

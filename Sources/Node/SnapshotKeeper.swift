@@ -6,8 +6,12 @@ import Raft
 struct SnapshotPolicy: Sendable {
     /// Take a snapshot after this many applied entries…
     var entries: UInt64 = 10_000
-    /// …or this many bytes of applied entry data, whichever comes first.
+    /// …or this many bytes of applied entry data, whichever comes first…
     var bytes: UInt64 = 64 << 20
+    /// …but (below `bytes`) only once the entry data since the last snapshot is this fraction of
+    /// that snapshot's size: a snapshot copies the whole store, so a fixed entry count alone
+    /// makes its cost per entry grow with the store. 0 turns the rule off.
+    var growth: Double = 0
     /// Snapshots kept on disk. The log is compacted only up to the SECOND newest, so at least
     /// one snapshot interval of entries stays in the log for slow followers, and a damaged
     /// newest snapshot file always has an older one behind it.
@@ -15,6 +19,21 @@ struct SnapshotPolicy: Sendable {
     /// A follower that has not caught up to a snapshot sent this many ticks ago is reported as
     /// failed, and the leader sends it again (the follower resumes its download).
     var installTimeoutTicks: UInt64 = 6_000
+
+    /// Whether `entriesSince` entries holding `bytesSince` bytes of data, applied since a snapshot
+    /// of `lastSnapshotBytes`, call for the next snapshot.
+    func due(entriesSince: UInt64, bytesSince: UInt64, lastSnapshotBytes: UInt64) -> Bool {
+        if bytesSince >= bytes { return true }
+        return entriesSince >= entries && Double(bytesSince) >= growth * Double(lastSnapshotBytes)
+    }
+
+    /// The node's policy: nodes apply the same log, so with equal thresholds they would all
+    /// snapshot at the same entry (on one machine, three store copies at once). Node n's
+    /// thresholds are scaled by 1 + ((n − 1) mod 4) / 4.
+    static func staggered(entries: UInt64, bytes: UInt64, growth: Double, node: UInt64) -> SnapshotPolicy {
+        let scale = 4 + (node &- 1) % 4
+        return SnapshotPolicy(entries: entries * scale / 4, bytes: bytes / 4 * scale, growth: growth)
+    }
 }
 
 /// Log compaction and snapshot installation for the driver (design: Sources/Node/README.md).
@@ -37,6 +56,8 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
     private let logger: Logger
     private var entriesSince: UInt64 = 0
     private var bytesSince: UInt64 = 0
+    /// The size of the newest snapshot (taken or installed), for `policy.growth`.
+    private var lastSnapshotBytes: UInt64
     private var taking = false
     /// Leader: snapshots sent, per follower: (index, deadline tick).
     private var installs: [NodeID: (index: LogIndex, deadline: UInt64)] = [:]
@@ -45,6 +66,12 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
         self.files = files
         self.policy = policy
         self.logger = logger
+        lastSnapshotBytes = files.list().first?.bytes ?? 0
+    }
+
+    /// Whether the entries applied since the last snapshot call for a new one.
+    var snapshotDue: Bool {
+        policy.due(entriesSince: entriesSince, bytesSince: bytesSince, lastSnapshotBytes: lastSnapshotBytes)
     }
 
     // MARK: taking snapshots
@@ -54,7 +81,7 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
     func noteApplied(_ entries: [Entry], machine: Machine, deliver: @escaping @Sendable (Taken) -> Void) throws {
         entriesSince += UInt64(entries.count)
         for entry in entries { bytesSince += UInt64(entry.data.count) }
-        guard !taking, entriesSince >= policy.entries || bytesSince >= policy.bytes else { return }
+        guard !taking, snapshotDue else { return }
         // The snapshot thread reads the store FILE: everything applied must be committed there.
         try machine.flushApplied(force: true)
         taking = true
@@ -109,6 +136,7 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
             try? FileManager.default.removeItem(atPath: temporaryPath)
             throw SnapshotFileError("installing snapshot \(meta.name): \(error)")
         }
+        lastSnapshotBytes = meta.bytes
         logger.info("snapshot taken", metadata: [
             "index": "\(meta.index)", "bytes": "\(meta.bytes)", "ms": "\(written.milliseconds)",
         ])
@@ -154,6 +182,7 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
         }
         entriesSince = 0
         bytesSince = 0
+        lastSnapshotBytes = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.uint64Value ?? lastSnapshotBytes
         logger.info("snapshot installed", metadata: [
             "index": "\(metadata.index.rawValue)", "ms": "\(Int(started.duration(to: .now).seconds * 1000))",
         ])

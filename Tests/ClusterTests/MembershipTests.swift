@@ -5,7 +5,7 @@ import Testing
 /// Membership changes with real processes (issue 7): 3 → 5 → 3 voters under a steady write load.
 extension ClusterTests {
     @Test func theClusterGrowsToFiveAndShrinksToThreeWithoutLosingAnAcknowledgedWrite() async throws {
-        let cluster = try LocalCluster(size: 5, extraConfig: ["initialVoters": [1, 2, 3], "snapshotEntries": 40])
+        let cluster = try LocalCluster(size: 5, extraConfig: ["initialVoters": [1, 2, 3], "snapshotEntries": 40, "snapshotGrowth": 0])
         for id in 1...3 { try cluster.start(id) }
         let first = try await cluster.waitForLeader(among: [1, 2, 3])
         try await cluster.createQueue("grow", via: first)

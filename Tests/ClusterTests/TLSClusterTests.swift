@@ -129,7 +129,7 @@ import Testing
 
     @Test("TLS: a follower that missed compacted entries downloads the snapshot over HTTPS")
     func snapshotOverHTTPS() async throws {
-        let (cluster, caFile, leader) = try await startTLSCluster(extraConfig: ["snapshotEntries": 40])
+        let (cluster, caFile, leader) = try await startTLSCluster(extraConfig: ["snapshotEntries": 40, "snapshotGrowth": 0])
         let follower = leader % 3 + 1
         func post(_ path: String, _ body: [String: Any]) async throws -> Int {
             try await HTTPSExchange.send(method: "POST", server: cluster.api(leader), path: path, body: HTTP.json(body),

@@ -28,7 +28,7 @@ class BigCluster(hb.Trireme):
     def start(self, n):
         cfg = {"nodeId": n, "dataDir": os.path.join(self.dir, f"n{n}"), "members": self.members,
                "clusterSecret": "bench-secret-0123456789abcdef", "logLevel": "info",
-               "snapshotEntries": self.snapshot_entries, "snapshotBytes": 1 << 40}
+               "snapshotEntries": self.snapshot_entries, "snapshotBytes": 1 << 40, "snapshotGrowth": 0}
         path = os.path.join(self.dir, f"n{n}.json")
         with open(path, "w") as f:
             json.dump(cfg, f)
