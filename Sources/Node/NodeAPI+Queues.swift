@@ -125,7 +125,7 @@ extension NodeAPI {
     /// The `:queue` path parameter, which must carry no custom verb.
     static func plainName(_ context: BasicRequestContext, _ key: String = "queue") throws(APIError) -> String {
         guard let raw = context.parameters.get(key) else { throw APIError(.notFound, "missing \(key)") }
-        let name = raw.removingPercentEncoding ?? raw
+        let name = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding ?? raw : raw
         guard !name.contains(":") else { throw APIError(.notFound, "no route for \(name)") }
         return name
     }

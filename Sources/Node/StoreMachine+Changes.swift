@@ -5,8 +5,9 @@ import Store
 /// What the node learns from each applied batch, beside the store: which watched resources
 /// changed (`ChangeTracker` keys) and the queue and job events the metrics count. Runs on the
 /// driver thread, around `StateStore.apply`: a decode of each entry (the store decodes it
-/// again; a few microseconds) and one primary-key read per task a command names, before apply
-/// (so a deleted task's queue is still known) and after it for the outcome's task state.
+/// again; a few microseconds) and one primary-key read per task a command names (creates
+/// excepted: their spec says it all), before apply (so a deleted task's queue is still known)
+/// and after it for the outcome's task state.
 struct ApplyObserver: Sendable {
     let changes: ChangeTracker
     let metrics: NodeMetrics
@@ -81,6 +82,10 @@ struct ApplyObserver: Sendable {
             return ["q:\(name)", "qx:\(name)"]
         case .pauseQueue(let name), .resumeQueue(let name), .disableQueue(let name):
             return ["q:\(name)"]
+        case .createTask(let spec):
+            // The spec names everything a create changes: no store read (creates are the
+            // hottest command). An idempotent replay wakes the first task's watchers for nothing.
+            return ["t:\(spec.id)", "q:\(spec.queue)"] + (spec.jobID.map { ["j:\($0)"] } ?? [])
         case .createJob(let spec):
             return jobKeys(spec)
         case .launchJob(_, _, let spec, let jobsQueue, _):
@@ -103,7 +108,6 @@ struct ApplyObserver: Sendable {
     /// The tasks a command names one by one (read from the store before and after apply).
     static func taskIDs(_ command: Command, store: StateStore) -> [String] {
         switch command {
-        case .createTask(let spec): return [spec.id]
         case .deleteTask(let id, _), .cancelTask(let id, _), .runTask(let id, _), .assignTask(let id, _, _, _),
              .startTask(let id, _, _), .completeTask(let id, _, _, _, _), .failTask(let id, _, _, _),
              .redriveDeadTask(let id, _), .recordScheduleFire(_, _, let id, _), .launchJob(let id, _, _, _, _):

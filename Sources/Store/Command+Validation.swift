@@ -106,7 +106,9 @@ struct Validator {
     /// Ids and names: non-empty, bounded, printable, no '/' (they appear in URLs).
     func identifier(_ field: String, _ value: String) throws(CommandError) {
         let ok = !value.isEmpty && value.utf8.count <= limits.identifierBytesMax && value.unicodeScalars.allSatisfy { scalar in
-            scalar != "/" && !scalar.properties.isWhitespace && scalar.properties.generalCategory != .control
+            // Printable ASCII other than space and '/' is decided without the Unicode tables.
+            if (0x21...0x7E).contains(scalar.value) { return scalar != "/" }
+            return !scalar.properties.isWhitespace && scalar.properties.generalCategory != .control
                 && scalar.properties.generalCategory != .format
         }
         guard ok else { throw .invalidIdentifier(field: field, value: String(value.prefix(100))) }
