@@ -5,7 +5,8 @@
 
 Starts a three-node Trireme cluster (release build) and a three-node etcd cluster (Debian's
 etcd-server), then for 1, 16 and 64 concurrent clients runs wrk against each leader: Trireme
-creates a task (~200-byte payload) per request, etcd puts a 200-byte value through its JSON
+creates a task (~200-byte payload) per request in a paused queue (creates only; nothing is
+dispatched meanwhile), etcd puts a 200-byte value through its JSON
 gateway. Then it measures the failover gap (kill -9 the leader under light write load: time to
 the next successful write) and each node's resident memory. Prints one table. Every process it
 starts is stopped by PID when it ends, also on failure.
@@ -81,7 +82,12 @@ class Trireme(Cluster):
         deadline = time.time() + 30
         while time.time() < deadline:
             l = self.leader()
-            if l and http("POST", f"http://{self.api(l)}/v1/queues", {"name": "bench"})[0] in (201, 409): return
+            # Paused: the figure is the create path alone, as etcd's is a put alone. Running, the
+            # queue would also dispatch each task to its (unreachable) URL and retry it up to 100
+            # times meanwhile; dispatch throughput is issue 5's benchmark (celery_bench.py).
+            if l and http("POST", f"http://{self.api(l)}/v1/queues", {"name": "bench"})[0] in (201, 409) \
+                    and http("POST", f"http://{self.api(l)}/v1/queues/bench:pause", {})[0] == 200:
+                return
             time.sleep(0.1)
         raise RuntimeError("trireme cluster not ready")
     def write_url(self, n): return f"http://{self.api(n)}/v1/queues/bench/tasks"
