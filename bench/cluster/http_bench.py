@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Trireme vs etcd, side by side in one run, on loopback (issue 4's benchmark).
 
-  python3 bench/cluster/http_bench.py [--seconds 10] [--failover-trials 20]
+  python3 bench/cluster/http_bench.py [--seconds 10] [--rounds 3] [--failover-trials 20]
 
 Starts a three-node Trireme cluster (release build) and a three-node etcd cluster (Debian's
 etcd-server), then for 1, 16 and 64 concurrent clients runs wrk against each leader: Trireme
 creates a task (~200-byte payload) per request in a paused queue (creates only; nothing is
 dispatched meanwhile), etcd puts a 200-byte value through its JSON
-gateway. Then it measures the failover gap (kill -9 the leader under light write load: time to
+gateway. Both clusters run side by side and take turns, `--rounds` times per client count;
+each figure is the median round, and the table lists every round's rate. Then it measures the failover gap (kill -9 the leader under light write load: time to
 the next successful write) and each node's resident memory. Prints one table. Every process it
 starts is stopped by PID when it ends, also on failure.
 """
@@ -188,6 +189,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--failover-trials", type=int, default=20)
     ap.add_argument("--clients", default="1,16,64")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds per client count; the median is printed")
     args = ap.parse_args()
     for tool in ("etcd", "wrk"):
         if not shutil.which(tool): sys.exit(f"{tool} missing: apt-get install etcd-server wrk")
@@ -199,13 +201,24 @@ def main():
         for c in clusters:
             for n in (1, 2, 3): c.start(n)
             c.setup()
-            time.sleep(1)
+        time.sleep(1)
+        for c in clusters:
             results[(c.name, "rss_rest")] = max(rss_mb(p) for p in c.pids().values())
-            for clients in [int(x) for x in args.clients.split(",")]:
-                leader = c.leader()
-                path, body = c.wrk_path_body()
-                r = run_wrk(c.api(leader), path, body, clients, args.seconds)
-                results[(c.name, clients)] = r
+        # Both clusters run all along and take turns, round by round, so that a change in the
+        # machine's speed (its disk's fsync time moves by 3x here within minutes) hits both alike;
+        # each figure is the median round.
+        for clients in [int(x) for x in args.clients.split(",")]:
+            runs = {c.name: [] for c in clusters}
+            for _ in range(args.rounds):
+                for c in clusters:
+                    path, body = c.wrk_path_body()
+                    runs[c.name].append(run_wrk(c.api(c.leader()), path, body, clients, args.seconds))
+            for c in clusters:
+                ordered = sorted(runs[c.name], key=lambda r: r["rps"])
+                median = ordered[len(ordered) // 2]
+                median["rounds"] = [r["rps"] for r in runs[c.name]]
+                results[(c.name, clients)] = median
+        for c in clusters:
             results[(c.name, "rss_load")] = max(rss_mb(p) for p in c.pids().values())
         if args.failover_trials > 0:
             for c in clusters:
@@ -222,6 +235,8 @@ def main():
         print(f"{f'writes/s, {clients} clients':44}{t['rps']:>14.0f}{e['rps']:>14.0f}{t['rps'] / e['rps']:>10.2f}  req/s")
         print(f"{f'p50 latency, {clients} clients':44}{t['p50']:>14.2f}{e['p50']:>14.2f}{t['p50'] / e['p50']:>10.2f}  ms")
         print(f"{f'p99 latency, {clients} clients':44}{t['p99']:>14.2f}{e['p99']:>14.2f}{t['p99'] / e['p99']:>10.2f}  ms")
+        rounds = lambda r: "/".join(f"{x:.0f}" for x in r["rounds"])
+        print(f"{f'  rounds (req/s), {clients} clients':44}{rounds(t):>14}{rounds(e):>14}")
         if t["non2xx"] or e["non2xx"]:
             print(f"{f'non-2xx answers, {clients} clients':44}{t['non2xx']:>14}{e['non2xx']:>14}")
     for key in ("p50", "p99", "max") if args.failover_trials > 0 else ():
