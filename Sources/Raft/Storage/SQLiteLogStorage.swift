@@ -1,6 +1,6 @@
 // The durable Raft log: one SQLite database file per node, WAL mode, synchronous=FULL, one
-// transaction (so one WAL fsync) per `save`. Schema and creation in +Schema, load-time
-// validation in +Load, row checksums in +Checksum.
+// transaction (so one WAL fsync) per `save`, except a save of a commit index alone (no fsync).
+// Schema and creation in +Schema, load-time validation in +Load, row checksums in +Checksum.
 
 import SQLite
 
@@ -35,6 +35,10 @@ public final class SQLiteLogStorage: LogStorage {
     /// Cached bounds of the stored log, for the caller-invariant checks in `save`.
     private(set) var snapshotIndex: LogIndex = .zero
     private(set) var lastIndex: LogIndex = .zero
+    /// Term and vote as last written with an fsync (nil: not known yet).
+    private var syncedTermAndVote: (term: Term, vote: NodeID?)?
+    /// Saves written without an fsync (a commit index alone), for tests.
+    private(set) var unsyncedSaves = 0
 
     /// Opens the log at `path`, creating an empty one if no file exists there. `nodeID`, when
     /// given, is recorded in a new file and must match the one recorded in an existing file.
@@ -70,6 +74,7 @@ public final class SQLiteLogStorage: LogStorage {
     public func load() throws(LogStorageError) -> PersistentState {
         try guarded { () throws(LogStorageError) in
             let state = try validatedState()
+            syncedTermAndVote = (state.hardState.term, state.hardState.vote)
             snapshotIndex = state.snapshot?.index ?? .zero
             lastIndex = state.entries.last?.index ?? snapshotIndex
             return state
@@ -80,16 +85,51 @@ public final class SQLiteLogStorage: LogStorage {
         try guarded { () throws(LogStorageError) in
             guard hardState != nil || !entries.isEmpty else { return }
             if let first = entries.first { try checkAppendable(entries, first: first) }
-            try transaction("save") { () throws(SQLiteError) in
-                if let first = entries.first {
-                    try connection.run("DELETE FROM entries WHERE log_index >= ?", [.integer(Int64(first.index.rawValue))])
-                    let insert = try connection.cached(
-                        "INSERT INTO entries(log_index, term, kind, data, crc) VALUES (?, ?, ?, ?, ?)")
-                    for entry in entries { try insertEntry(entry, with: insert) }
+            // Only the commit index moved: written without an fsync, as etcd's WAL does
+            // (`raft.MustSync`). Losing it to an OS crash only makes the node re-learn a commit
+            // index from the leader; term, vote and entries are always synced, and the next
+            // synced write carries this one's frames with it. The leader saves a commit advance
+            // after each round it answers; synced, that fsync delayed the next proposal.
+            let commitOnly = entries.isEmpty && hardState.map { state in
+                syncedTermAndVote.map { $0.term == state.term && $0.vote == state.vote } ?? false
+            } ?? false
+            // No checkpoint either while unsynced: one would copy frames into the database file
+            // without syncing it, and a later WAL restart could then overwrite them.
+            if commitOnly {
+                try Self.sqlite("relax sync") { () throws(SQLiteError) in
+                    try connection.execute("PRAGMA synchronous=OFF; PRAGMA wal_autocheckpoint=0")
                 }
-                if let hardState { try writeHardState(hardState) }
             }
+            var failed: LogStorageError?
+            do throws(LogStorageError) {
+                try write(hardState, entries)
+            } catch {
+                failed = error
+            }
+            if commitOnly {
+                try Self.sqlite("restore sync") { () throws(SQLiteError) in
+                    try connection.execute("PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=\(Self.autoCheckpointPages)")
+                }
+            }
+            if let failed { throw failed }
+            if commitOnly { unsyncedSaves += 1 }
+            if let hardState, !commitOnly { syncedTermAndVote = (hardState.term, hardState.vote) }
             if let last = entries.last { lastIndex = last.index }
+        }
+    }
+
+    /// SQLite's default, which this connection otherwise keeps.
+    static let autoCheckpointPages = 1000
+
+    private func write(_ hardState: HardState?, _ entries: [Entry]) throws(LogStorageError) {
+        try transaction("save") { () throws(SQLiteError) in
+            if let first = entries.first {
+                try connection.run("DELETE FROM entries WHERE log_index >= ?", [.integer(Int64(first.index.rawValue))])
+                let insert = try connection.cached(
+                    "INSERT INTO entries(log_index, term, kind, data, crc) VALUES (?, ?, ?, ?, ?)")
+                for entry in entries { try insertEntry(entry, with: insert) }
+            }
+            if let hardState { try writeHardState(hardState) }
         }
     }
 
