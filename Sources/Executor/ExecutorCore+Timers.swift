@@ -18,6 +18,10 @@ extension ExecutorCore {
                 actions.append(.cancel(taskID: key.taskID, fence: key.fence))
                 actions.append(report(.failTask(taskID: key.taskID, fence: key.fence, error: "dispatch deadline exceeded", nowMs: nowMs),
                                       for: key, nowMs: nowMs))
+            case .running where attempt.unreportedStartMs.map { nowMs - $0 >= config.startReportDelayMs } ?? false:
+                // Still running after the delay: now it shows as running, with its real start.
+                attempts[key]?.unreportedStartMs = nil
+                actions.append(.propose(.startTask(taskID: key.taskID, fence: key.fence, nowMs: attempt.unreportedStartMs ?? nowMs)))
             case .reporting(let command, let sent, _) where nowMs - sent >= config.reportRetryMs:
                 // Lost on the way (leader change)? Same command again; apply refuses a duplicate.
                 actions.append(report(command, for: key, nowMs: nowMs))

@@ -28,6 +28,9 @@ public struct ExecutorCore: Sendable {
         /// The runner has not returned yet (it holds a slot, even when cancelled).
         var runnerActive: Bool
         var phase: Phase
+        /// When the runner started, while its `startTask` is still held back (nil: proposed,
+        /// or never needed).
+        var unreportedStartMs: Milliseconds?
     }
 
     enum Phase: Sendable, Equatable {
@@ -125,11 +128,12 @@ public struct ExecutorCore: Sendable {
             // An expired lease is the scheduler's to requeue; a task still unwinding waits.
             guard free > 0, (task.leaseUntilMs ?? .min) > nowMs, !busy.contains(key.taskID) else { continue }
             let deadline = nowMs.addingReportingOverflow(max(task.dispatchDeadlineMs, 1))
+            let reportStartNow = config.startReportDelayMs == 0
             attempts[key] = Attempt(jobID: task.jobID, deadlineMs: deadline.overflow ? .max : deadline.partialValue,
-                                    runnerActive: true, phase: .running)
+                                    runnerActive: true, phase: .running, unreportedStartMs: reportStartNow ? nil : nowMs)
             busy.insert(key.taskID)
             free -= 1
-            actions.append(.propose(.startTask(taskID: key.taskID, fence: key.fence, nowMs: nowMs)))
+            if reportStartNow { actions.append(.propose(.startTask(taskID: key.taskID, fence: key.fence, nowMs: nowMs))) }
             actions.append(.start(task, fence: key.fence))
             // Renew soon after the first start, not a whole period after the last renewal.
             if nextRenewMs == nil { nextRenewMs = nowMs + config.renewIntervalMs }

@@ -35,6 +35,14 @@ final class NodeScheduling: @unchecked Sendable {
     /// driver thread) can propose what it plans. Nil while not leading. (It holds the driver:
     /// a cycle through the driver's hooks, which live as long as the node anyway.)
     private var proposeNow: DriverHooks<StoreMachine>.ProposeNow?
+    /// The executor's view is rebuilt (every lease of this node, payloads and all) after a
+    /// batch that granted it a lease, and otherwise at most once per `viewIntervalMs` (a batch
+    /// inside the interval leaves it to the next tick or batch after it: a lost lease is
+    /// noticed a few milliseconds later). Under load batches come every fraction of a
+    /// millisecond, and a rebuild per batch was a tenth of the leader's driver thread.
+    static let viewIntervalMs: Int64 = 2
+    private var lastViewMs: Int64 = 0
+    private var viewStale = false
 
     init(schedulerConfig: SchedulerConfig = SchedulerConfig(), executor: ExecutorService?, executorID: String, tickMs: Int, logger: Logger,
          jobs: JobCoordinator? = nil) {
@@ -47,18 +55,15 @@ final class NodeScheduling: @unchecked Sendable {
     }
 
     var hooks: DriverHooks<StoreMachine> {
-        DriverHooks(afterApply: { [self] machine in afterApply(machine.store) },
+        DriverHooks(afterApply: { [self] machine in
+                        afterApply(machine.store, grantedHere: machine.lastBatchGrants.map { $0.contains(executorID) } ?? true)
+                    },
                     onTick: { [self] machine, status, propose in onTick(machine.store, status: status, propose: propose) })
     }
 
-    func afterApply(_ store: StateStore) {
-        if let executor {
-            do {
-                executor.applied(try ExecutorView(store: store, executorID: executorID))
-            } catch {
-                logger.error("executor view failed", metadata: ["error": "\(error)"])
-            }
-        }
+    /// `grantedHere`: the batch gave this node's executor a lease, whose start must not wait.
+    func afterApply(_ store: StateStore, grantedHere: Bool = true) {
+        refreshExecutorView(store, force: grantedHere)
         // Only once this reign's scheduler exists: it is created by a tick that found the whole
         // committed log of earlier leaders applied. Later entries not yet applied are this
         // reign's own proposals, which the in-flight sets already account for.
@@ -66,6 +71,7 @@ final class NodeScheduling: @unchecked Sendable {
     }
 
     func onTick(_ store: StateStore, status: RaftStatus, propose: @escaping DriverHooks<StoreMachine>.ProposeNow) {
+        if viewStale { refreshExecutorView(store, force: true) }
         guard status.role == .leader else {
             if leaderTerm != nil { dropScheduler() }
             return
@@ -82,6 +88,24 @@ final class NodeScheduling: @unchecked Sendable {
         proposeNow = propose
         plan(store, propose: propose)
         if tickCount % (ticksPerPlan * 10) == 0 { coordinateJobs(store, propose: propose) }
+    }
+
+    /// Hands this node's executor the leases it holds, unless the last view is younger than
+    /// `viewIntervalMs` (then the next tick does it).
+    private func refreshExecutorView(_ store: StateStore, force: Bool) {
+        guard let executor else { return }
+        let now = HTTPSupport.nowMs()
+        guard force || now - lastViewMs >= Self.viewIntervalMs else {
+            viewStale = true
+            return
+        }
+        lastViewMs = now
+        viewStale = false
+        do {
+            executor.applied(try ExecutorView(store: store, executorID: executorID))
+        } catch {
+            logger.error("executor view failed", metadata: ["error": "\(error)"])
+        }
     }
 
     /// One scheduler step: plan and propose, on the driver thread.

@@ -15,13 +15,23 @@ final class StoreMachine: ReplicatedStateMachine {
     }
 
     var appliedIndex: UInt64 { store.appliedIndex }
+    /// The executors the last applied batch granted a lease to (nil: not known, without an
+    /// observer), so the executor hook can hurry for a new lease and take its time otherwise.
+    private(set) var lastBatchGrants: Set<String>?
 
     func apply(_ entries: [Entry]) throws -> [ApplyOutcome] {
         let logEntries = entries.map { entry in
             LogEntry(index: entry.index.rawValue, term: entry.term.rawValue, data: entry.kind == .normal ? entry.data : [])
         }
-        guard let observer else { return try store.apply(entries: logEntries).map(\.outcome) }
+        guard let observer else {
+            lastBatchGrants = nil
+            return try store.apply(entries: logEntries).map(\.outcome)
+        }
         let noted = observer.note(logEntries, store: store)
+        lastBatchGrants = Set(noted.compactMap { noted in
+            if case .assignTask(_, let executor, _, _)? = noted.command { return executor }
+            return nil
+        })
         let outcomes = try store.apply(entries: logEntries).map(\.outcome)
         observer.finish(noted, outcomes: outcomes, store: store)
         return outcomes

@@ -152,3 +152,44 @@ import Testing
         #expect(ExecutorCore.clip("") == "failed")
     }
 }
+
+@Suite struct StartReportTests {
+    static func core(delay: Milliseconds) -> ExecutorCore {
+        ExecutorCore(config: ExecutorConfig(executorID: "e1", node: "n1", slots: 2, leaseDurationMs: 9_000,
+                                            heartbeatIntervalMs: 2_000, reportRetryMs: 3_000, startReportDelayMs: delay))
+    }
+
+    static func view(_ tasks: [TaskRecord]) -> ExecutorView {
+        ExecutorView(leased: tasks, cancellingJobs: [], registeredSlots: 2)
+    }
+
+    static func starts(_ actions: [ExecutorAction]) -> [Command] {
+        actions.compactMap(\.proposed).filter { if case .startTask = $0 { return true } else { return false } }
+    }
+
+    @Test func aShortAttemptReportsOnlyItsOutcome() {
+        var core = Self.core(delay: 100)
+        let started = core.reconcile(Self.view([leasedTask("a", fence: 10)]), nowMs: t0)
+        #expect(started.compactMap(\.started) == ["a"])
+        #expect(Self.starts(started).isEmpty, "no startTask yet")
+        #expect(Self.starts(core.tick(nowMs: t0 + 99)).isEmpty)
+        let done = core.finished(taskID: "a", fence: 10, outcome: .succeeded(result: Data(), counters: [:]), nowMs: t0 + 99)
+        #expect(done.compactMap(\.proposed) == [.completeTask(taskID: "a", fence: 10, result: Data(), counters: [:], nowMs: t0 + 99)])
+        // Reported: the held-back start is never sent.
+        #expect(Self.starts(core.tick(nowMs: t0 + 500)).isEmpty)
+    }
+
+    @Test func aLongerAttemptReportsItsStartOnceWithItsRealStartTime() {
+        var core = Self.core(delay: 100)
+        _ = core.reconcile(Self.view([leasedTask("a", fence: 10)]), nowMs: t0)
+        #expect(Self.starts(core.tick(nowMs: t0 + 100)) == [.startTask(taskID: "a", fence: 10, nowMs: t0)])
+        #expect(Self.starts(core.tick(nowMs: t0 + 200)).isEmpty, "once")
+    }
+
+    @Test func delayZeroReportsTheStartAtOnce() {
+        var core = Self.core(delay: 0)
+        let started = core.reconcile(Self.view([leasedTask("a", fence: 10)]), nowMs: t0)
+        #expect(Self.starts(started) == [.startTask(taskID: "a", fence: 10, nowMs: t0)])
+        #expect(Self.starts(core.tick(nowMs: t0 + 1_000)).isEmpty)
+    }
+}

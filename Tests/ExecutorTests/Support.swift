@@ -15,7 +15,8 @@ func leasedTask(_ id: String, fence: UInt64, executor: String = "e1", until: Mil
 }
 
 func config(slots: Int = 2, lease: Milliseconds = 9_000) -> ExecutorConfig {
-    ExecutorConfig(executorID: "e1", node: "n1", slots: slots, leaseDurationMs: lease, heartbeatIntervalMs: 2_000, reportRetryMs: 3_000)
+    ExecutorConfig(executorID: "e1", node: "n1", slots: slots, leaseDurationMs: lease, heartbeatIntervalMs: 2_000, reportRetryMs: 3_000,
+                   startReportDelayMs: 0)
 }
 
 extension ExecutorAction {
