@@ -56,7 +56,7 @@ extension NodeAPI {
 
     static func scrapeState(_ store: StateStore) throws -> ScrapeState {
         let executors = try store.executors().map { record in
-            (id: record.id, slots: record.slots, busy: try store.leaseCount(executorID: record.id, limit: record.slots + 1))
+            (id: record.id, slots: record.slots, busy: try store.leaseCount(executorID: record.id))
         }
         return ScrapeState(queues: try store.allTaskCounts(), executors: executors, jobs: try store.jobCounts())
     }

@@ -54,7 +54,7 @@ public struct StoreSchedulerState: SchedulerState {
     /// The store has no per-executor lease count yet: this reads the leased rows (payloads
     /// included), bounded by `limit`, which is the executor's slot count.
     public func leaseCount(executorID: String, limit: Int) throws(StoreError) -> Int {
-        try store.leaseCount(executorID: executorID, limit: max(limit, 1))
+        min(try store.leaseCount(executorID: executorID), max(limit, 1))
     }
 
     public func schedules() throws(StoreError) -> [ScheduleRecord] { try store.schedules() }

@@ -73,12 +73,12 @@ extension StateStore {
         }
     }
 
-    /// How many tasks `executorID` holds a lease on, counting at most `limit`: an index-only
-    /// count (the scheduler asks for every executor on every plan; whole rows were decoded,
-    /// payloads and all, only to be counted).
-    public func leaseCount(executorID: String, limit: Int) throws(StoreError) -> Int {
+    /// How many tasks `executorID` holds a lease on: an index-only count (the scheduler asks
+    /// for every executor on every plan; whole rows were decoded, payloads and all, only to be
+    /// counted).
+    public func leaseCount(executorID: String) throws(StoreError) -> Int {
         try read {
-            Int(try db.scalarInt(QuerySQL.leaseCountOfExecutor, [.text(executorID), .int(limit)]) ?? 0)
+            Int(try db.scalarInt(QuerySQL.leaseCountOfExecutor, [.text(executorID)]) ?? 0)
         }
     }
 
@@ -168,7 +168,7 @@ enum QuerySQL {
     static let leasedByExecutor =
         "SELECT \(taskColumns) FROM tasks INDEXED BY tasks_by_executor WHERE lease_executor = ? ORDER BY id LIMIT ?"
     static let leaseCountOfExecutor =
-        "SELECT count(*) FROM (SELECT 1 FROM tasks INDEXED BY tasks_by_executor WHERE lease_executor = ? LIMIT ?)"
+        "SELECT count(*) FROM tasks INDEXED BY tasks_by_executor WHERE lease_executor = ?"
     static let listByQueueState =
         "SELECT \(taskColumns) FROM tasks INDEXED BY tasks_by_queue_state WHERE queue = ? AND state = ? AND id > ? ORDER BY id LIMIT ?"
     static let listByQueue =

@@ -12,6 +12,7 @@ import Testing
         ("expired leases", QuerySQL.expiredLeases, [.integer(t0), .integer(100)]),
         ("expire candidates", QuerySQL.expireCandidates, [.integer(t0), .integer(100)]),
         ("leased by executor", QuerySQL.leasedByExecutor, [.text("e"), .integer(100)]),
+        ("lease count of executor", QuerySQL.leaseCountOfExecutor, [.text("e")]),
         ("list by queue", QuerySQL.listByQueue, [.text("q"), .text(""), .integer(100)]),
         ("list by queue and state", QuerySQL.listByQueueState, [.text("q"), .text("queued"), .text(""), .integer(100)]),
         ("job task counts", QuerySQL.jobTaskCounts, [.text("j")]),
