@@ -236,7 +236,7 @@ def main():
         print(f"{f'p50 latency, {clients} clients':44}{t['p50']:>14.2f}{e['p50']:>14.2f}{t['p50'] / e['p50']:>10.2f}  ms")
         print(f"{f'p99 latency, {clients} clients':44}{t['p99']:>14.2f}{e['p99']:>14.2f}{t['p99'] / e['p99']:>10.2f}  ms")
         rounds = lambda r: "/".join(f"{x:.0f}" for x in r["rounds"])
-        print(f"{f'  rounds (req/s), {clients} clients':44}{rounds(t):>14}{rounds(e):>14}")
+        print(f"{f'  rounds (req/s), {clients} clients':44}{rounds(t):>14} {rounds(e):>14}")
         if t["non2xx"] or e["non2xx"]:
             print(f"{f'non-2xx answers, {clients} clients':44}{t['non2xx']:>14}{e['non2xx']:>14}")
     for key in ("p50", "p99", "max") if args.failover_trials > 0 else ():
