@@ -36,12 +36,12 @@ final class NodeScheduling: @unchecked Sendable {
     /// a cycle through the driver's hooks, which live as long as the node anyway.)
     private var proposeNow: DriverHooks<StoreMachine>.ProposeNow?
     /// The executor's view is rebuilt (every lease of this node, payloads and all) after a
-    /// batch that granted it a lease, and otherwise at most once per `viewIntervalMs` (a batch
+    /// batch that granted it a lease, and otherwise at most once per `viewInterval` (a batch
     /// inside the interval leaves it to the next tick or batch after it: a lost lease is
     /// noticed a few milliseconds later). Under load batches come every fraction of a
     /// millisecond, and a rebuild per batch was a tenth of the leader's driver thread.
-    static let viewIntervalMs: Int64 = 2
-    private var lastViewMs: Int64 = 0
+    static let viewInterval = Duration.milliseconds(2)
+    private var lastView: ContinuousClock.Instant?
     private var viewStale = false
 
     init(schedulerConfig: SchedulerConfig = SchedulerConfig(), executor: ExecutorService?, executorID: String, tickMs: Int, logger: Logger,
@@ -91,15 +91,15 @@ final class NodeScheduling: @unchecked Sendable {
     }
 
     /// Hands this node's executor the leases it holds, unless the last view is younger than
-    /// `viewIntervalMs` (then the next tick does it).
+    /// `viewInterval` (then the next tick does it).
     private func refreshExecutorView(_ store: StateStore, force: Bool) {
         guard let executor else { return }
-        let now = HTTPSupport.nowMs()
-        guard force || now - lastViewMs >= Self.viewIntervalMs else {
+        let now = ContinuousClock.now
+        guard force || lastView.map({ $0.duration(to: now) >= Self.viewInterval }) ?? true else {
             viewStale = true
             return
         }
-        lastViewMs = now
+        lastView = now
         viewStale = false
         do {
             executor.applied(try ExecutorView(store: store, executorID: executorID))
