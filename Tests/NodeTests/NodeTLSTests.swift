@@ -37,18 +37,7 @@ import Testing
     private func withCerts(_ body: (URL) throws -> Void) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trireme-tls-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("cluster/certs.sh").path
-        for args in [["init"], ["issue", "1"], ["issue", "2"]] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [script] + args
-            process.environment = ProcessInfo.processInfo.environment.merging(["TRIREME_CERTS_DIR": dir.path]) { _, new in new }
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            try #require(process.terminationStatus == 0, "certs.sh \(args) failed")
-        }
+        for args in [["init"], ["issue", "1"], ["issue", "2"]] { try CertsScript.run(args, in: dir) }
         try body(dir)
     }
 

@@ -24,19 +24,10 @@ import Testing
     private func withCerts(_ body: (_ cluster: URL, _ foreign: URL) async throws -> Void) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("trireme-peer-tls-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("cluster/certs.sh").path
         let cluster = root.appendingPathComponent("cluster"), foreign = root.appendingPathComponent("foreign")
         for (dir, args) in [(cluster, ["init"]), (cluster, ["issue", "1"]), (cluster, ["issue", "2"]), (cluster, ["issue", "3"]),
                             (foreign, ["init"]), (foreign, ["issue", "2"])] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [script] + args
-            process.environment = ProcessInfo.processInfo.environment.merging(["TRIREME_CERTS_DIR": dir.path]) { _, new in new }
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            try #require(process.terminationStatus == 0, "certs.sh \(args) failed")
+            try CertsScript.run(args, in: dir)
         }
         try await body(cluster, foreign)
     }
