@@ -45,9 +45,8 @@ extension NodeAPI {
         }
         guard !exists else { return }
         let bytes = Command.createQueue(JobTasks.queueSpec(nowMs: nowMs)).encoded()
-        let eventLoop = core.group.next()
         let timeout = writeTimeout
-        let outcome = await OneShot<Result<ApplyOutcome, DriverError>?>.wait(timeout: timeout, on: eventLoop, timedOut: nil) { resume in
+        let outcome = await OneShot<Result<ApplyOutcome, DriverError>?>.wait(timeout: timeout, sweeper: core.writeDeadlines, timedOut: nil) { resume in
             driver.propose(bytes, onApplied: { _, _, outcome in resume(.success(outcome)) }, onFailed: { resume(.failure($0)) })
         }
         switch outcome {

@@ -107,9 +107,8 @@ extension NodeAPI {
         guard let driver = core.driver, let status = core.status else { throw APIError(.unavailable, "node is starting") }
         if status.role != .leader { return try await forward(request, status: status, driver: driver) }
         let change = try await build(status)
-        let eventLoop = core.group.next()
         let timeout = writeTimeout
-        let result = await OneShot<Result<UInt64, DriverError>?>.wait(timeout: timeout, on: eventLoop, timedOut: nil) { resume in
+        let result = await OneShot<Result<UInt64, DriverError>?>.wait(timeout: timeout, sweeper: core.writeDeadlines, timedOut: nil) { resume in
             driver.changeConfiguration(change, onApplied: { _, index, _ in resume(.success(index)) },
                                        onFailed: { resume(.failure($0)) })
         }

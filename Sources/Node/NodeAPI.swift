@@ -136,10 +136,9 @@ struct NodeAPI: Sendable {
         fetch: @escaping @Sendable (StateStore, ApplyOutcome) throws -> T
     ) async throws(APIError) -> (UInt64, ApplyOutcome, Result<T, any Error>?) {
         let bytes = command.encoded()
-        let eventLoop = core.group.next()
         let timeout = writeTimeout
         typealias Applied = (index: UInt64, outcome: ApplyOutcome, fetched: Result<T, any Error>?)
-        let result = await OneShot<Result<Applied, DriverError>?>.wait(timeout: timeout, on: eventLoop, timedOut: nil) { resume in
+        let result = await OneShot<Result<Applied, DriverError>?>.wait(timeout: timeout, sweeper: core.writeDeadlines, timedOut: nil) { resume in
             driver.propose(bytes, onApplied: { machine, index, outcome in
                 if case .rejected = outcome {
                     resume(.success((index, outcome, nil)))

@@ -13,6 +13,8 @@ public final class NodeCore: Service, Sendable {
     public let config: ValidatedNodeConfig
     let logger: Logger
     let group: any EventLoopGroup
+    /// Times out the writes that API handlers wait on (one timer for all of them).
+    let writeDeadlines: DeadlineSweeper
     /// The scheduler and executor hooks run on the driver thread (nil: a bare Raft + store node).
     let scheduling: NodeScheduling?
     /// This node's snapshot files (`<dataDir>/snapshots`), served to followers by the API.
@@ -46,6 +48,7 @@ public final class NodeCore: Service, Sendable {
         self.scheduling = scheduling
         self.logger = logger
         self.group = group
+        writeDeadlines = DeadlineSweeper(eventLoop: group.next())
         snapshotFiles = SnapshotFiles(dataDir: URL(fileURLWithPath: config.config.dataDir))
     }
 
