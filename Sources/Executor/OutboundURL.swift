@@ -21,12 +21,14 @@ public struct OutboundURL: Sendable, Equatable {
         guard text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && $0 != "\\" }) else {
             throw .malformedURL("URL has whitespace, control, backslash or non-ASCII characters")
         }
-        guard let schemeEnd = text.range(of: "://") else { throw .malformedURL("not an absolute URL") }
-        let scheme = text[..<schemeEnd.lowerBound].lowercased()
-        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else {
+        // From here on every character is one printable ASCII byte: byte-level scans, no
+        // Foundation string search (this runs on every create of an http task).
+        guard let schemeEnd = firstSeparator(in: text) else { throw .malformedURL("not an absolute URL") }
+        let scheme = text[..<schemeEnd].lowercased()
+        guard !scheme.isEmpty, scheme.utf8.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else {
             throw .malformedURL("bad scheme")
         }
-        let rest = text[schemeEnd.upperBound...]
+        let rest = text[text.utf8.index(schemeEnd, offsetBy: 3)...]
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
         var authority = rest[..<authorityEnd]
         var path = String(rest[authorityEnd...])
@@ -45,13 +47,32 @@ public struct OutboundURL: Sendable, Equatable {
         var host = hostText.lowercased()
         if literal == nil {
             guard !host.isEmpty, host.utf8.count <= 253,
-                  host.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" || $0 == "." || $0 == "_" }),
+                  host.utf8.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") }),
                   !host.hasPrefix("."), !host.contains("..") else {
                 throw .malformedURL("bad host name")
             }
             if host.hasSuffix(".") { host.removeLast() }
         }
         return OutboundURL(scheme: scheme, host: host, literalAddress: literal, port: port, pathAndQuery: path, hasUserInfo: hasUserInfo)
+    }
+
+    /// Where the first `://` starts.
+    static func firstSeparator(in text: String) -> String.Index? {
+        let utf8 = text.utf8
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            if utf8[index] == UInt8(ascii: ":") {
+                let rest = utf8[utf8.index(after: index)...]
+                if rest.starts(with: "//".utf8) { return index }
+            }
+            index = utf8.index(after: index)
+        }
+        return nil
+    }
+
+    static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 
     static func splitHostPort(_ authority: Substring) throws(OutboundRejection) -> (String, Substring?) {
