@@ -98,8 +98,52 @@ extension NodeAPI {
 
     static func render(_ task: TaskRecord?, queue: String, status: HTTPResponse.Status) throws -> Response {
         guard let task, task.queue == queue else { throw APIError(.notFound, "no such task in queue \(queue)") }
-        return HTTPSupport.json(body(task), status: status)
+        guard let bytes = taskJSON(task) else { return HTTPSupport.json(body(task), status: status) }
+        return HTTPSupport.json(bytes: bytes, status: status)
     }
+
+    /// The bytes `HTTPSupport.json(body(task))` writes, without `Codable`: every create and get
+    /// answers with a task, and encoding `TaskBody` (with its payload parsed and re-encoded) was
+    /// a fifth of the request path. Nil when a stored payload or result is outside what
+    /// `JSONReader`/`JSONOutput` reproduce exactly; the caller then takes the `Codable` path.
+    /// `TaskJSONTests` compare the two byte for byte.
+    static func taskJSON(_ task: TaskRecord) -> [UInt8]? {
+        var out = JSONOutput(capacity: 480 + task.payload.count + (task.result?.count ?? 0))
+        // Keys in sorted order, as `JSONEncoder` with `.sortedKeys` writes them.
+        out.beginObject()
+        out.field("attempts", task.attempts)
+        out.field("createTime", HTTPSupport.rfc3339(task.createTimeMs))
+        out.field("dispatchDeadlineMs", task.dispatchDeadlineMs)
+        out.field("executor", task.leaseExecutor)
+        out.field("fence", task.fence)
+        out.field("firstAttemptTime", task.firstAttemptMs.map(HTTPSupport.rfc3339))
+        out.field("id", task.id)
+        out.field("jobId", task.jobID)
+        out.field("kind", task.kind)
+        out.field("lastAttemptTime", task.lastAttemptMs.map(HTTPSupport.rfc3339))
+        out.field("lastError", task.lastError)
+        out.field("lastOutcome", task.lastOutcome)
+        out.field("leaseExpireTime", task.leaseUntilMs.map(HTTPSupport.rfc3339))
+        out.field("name", task.name)
+        guard storedJSON("payload", task.payload, into: &out) else { return nil }
+        out.field("queue", task.queue)
+        if let result = task.result { guard storedJSON("result", result, into: &out) else { return nil } }
+        out.field("scheduleTime", HTTPSupport.rfc3339(max(task.scheduleTimeMs, task.createTimeMs)))
+        out.field("state", task.state.rawValue)
+        out.endObject()
+        return out.bytes
+    }
+
+    /// Stored JSON (a payload or a result) re-encoded canonically, as `jsonValue` + `JSONEncoder`
+    /// would; empty means absent. False when the fast reader or writer declines the bytes.
+    private static func storedJSON(_ name: String, _ data: Data, into out: inout JSONOutput) -> Bool {
+        guard !data.isEmpty else { return true }
+        guard let value = data.withUnsafeBytes({ JSONReader.parse($0, maxDepth: storedJSONDepth) }) else { return false }
+        return out.field(name, value)
+    }
+
+    /// Deep enough for anything a request could store (requests are capped far lower).
+    static let storedJSONDepth = 256
 
     static func body(_ task: TaskRecord) -> TaskBody {
         TaskBody(
@@ -124,6 +168,9 @@ extension NodeAPI {
     /// same request compares equal byte for byte.
     static func canonicalJSON(_ value: JSONValue?) -> Data {
         guard let value else { return Data() }
+        // The byte writer first: the same bytes as the encoder below, for every value it takes.
+        var bytes: [UInt8] = []
+        if JSONOutput.appendCanonical(value, to: &bytes) { return Data(bytes) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(value)) ?? Data()
