@@ -42,13 +42,13 @@ public struct OutboundURL: Sendable, Equatable {
         }
         let (hostText, portText) = try splitHostPort(authority)
         let port = try parsePort(portText, scheme: scheme)
-        guard !hostText.contains("%") else { throw .malformedURL("percent-encoded or zoned host") }
+        guard !hostText.utf8.contains(UInt8(ascii: "%")) else { throw .malformedURL("percent-encoded or zoned host") }
         let literal = try IPAddress.parseHostLiteral(hostText)
         var host = hostText.lowercased()
         if literal == nil {
             guard !host.isEmpty, host.utf8.count <= 253,
                   host.utf8.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") }),
-                  !host.hasPrefix("."), !host.contains("..") else {
+                  !host.hasPrefix("."), !zip(host.utf8, host.utf8.dropFirst()).contains(where: { $0 == UInt8(ascii: ".") && $1 == UInt8(ascii: ".") }) else {
                 throw .malformedURL("bad host name")
             }
             if host.hasSuffix(".") { host.removeLast() }

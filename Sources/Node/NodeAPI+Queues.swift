@@ -126,7 +126,7 @@ extension NodeAPI {
     static func plainName(_ context: BasicRequestContext, _ key: String = "queue") throws(APIError) -> String {
         guard let raw = context.parameters.get(key) else { throw APIError(.notFound, "missing \(key)") }
         let name = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding ?? raw : raw
-        guard !name.contains(":") else { throw APIError(.notFound, "no route for \(name)") }
+        guard !name.utf8.contains(UInt8(ascii: ":")) else { throw APIError(.notFound, "no route for \(name)") }
         return name
     }
 

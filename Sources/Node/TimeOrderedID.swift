@@ -15,27 +15,42 @@ enum TimeOrderedID {
     private struct Last {
         var ms: UInt64 = 0
         var counter: UInt16 = 0
+        /// The random bits come from SplitMix64 seeded once from the system generator: on Linux
+        /// each `SystemRandomNumberGenerator.next()` is a `getrandom` system call, two per id.
+        /// The bits only keep ids of different processes apart; nothing relies on them being
+        /// unguessable (access to a task is by token, not by knowing its id).
+        var state: UInt64 = {
+            var system = SystemRandomNumberGenerator()
+            return system.next()
+        }()
+
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
     }
     private static let last = Mutex(Last())
 
     /// A new id for the time `nowMs` (Unix milliseconds).
     static func make(nowMs: Int64) -> String {
-        var random = SystemRandomNumberGenerator()
         let wall = UInt64(max(0, nowMs)) & 0xFFFF_FFFF_FFFF
-        let (ms, counter) = last.withLock { last -> (UInt64, UInt16) in
+        let (ms, counter, random) = last.withLock { last -> (UInt64, UInt16, UInt64) in
             if wall > last.ms {
                 // A fresh millisecond: start low in the counter's range so it rarely runs out.
                 last.ms = wall
-                last.counter = UInt16.random(in: 0..<0x400, using: &random)
+                last.counter = UInt16(truncatingIfNeeded: last.next() & 0x3FF)
             } else if last.counter < 0xFFF {
                 last.counter += 1
             } else {
                 last.ms += 1
                 last.counter = 0
             }
-            return (last.ms, last.counter)
+            return (last.ms, last.counter, last.next())
         }
-        return format(ms: ms, counter: counter, random: random.next())
+        return format(ms: ms, counter: counter, random: random)
     }
 
     /// The text of an id from its fields (`random`'s top two bits are replaced by the variant).
@@ -47,14 +62,22 @@ enum TimeOrderedID {
             bytes[i] = UInt8(truncatingIfNeeded: high >> (56 - 8 * UInt64(i)))
             bytes[8 + i] = UInt8(truncatingIfNeeded: low >> (56 - 8 * UInt64(i)))
         }
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
-        for (i, byte) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0xF)])
+        return String(unsafeUninitializedCapacity: 36) { text in
+            var at = 0
+            for (i, byte) in bytes.enumerated() {
+                if i == 4 || i == 6 || i == 8 || i == 10 {
+                    text[at] = UInt8(ascii: "-")
+                    at += 1
+                }
+                text[at] = hexDigit(byte >> 4)
+                text[at + 1] = hexDigit(byte & 0xF)
+                at += 2
+            }
+            return at
         }
-        return String(decoding: text, as: UTF8.self)
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 }
