@@ -11,7 +11,7 @@ extension NodeAPI {
             return try await self.write(request, context: context, build: { request, context throws(APIError) in
                 let body = try await HTTPSupport.decode(TaskRequest.self, from: request, context: context,
                                                         fields: TaskRequest.fields, maxBytes: self.maxRequestBytes)
-                if body.kind == "http" { try Self.checkHTTPTarget(body.payload, allowList: self.core.config.allowList) }
+                if body.kind == "http" { try Self.checkHTTPTarget(body.payload, allowList: self.core.config.allowList, accepted: self.core.acceptedTargets) }
                 let now = HTTPSupport.nowMs()
                 // No scheduleTime means "due at once": 0, not now, so that a retried create with
                 // the same Idempotency-Key is the same request (the store fingerprints it).

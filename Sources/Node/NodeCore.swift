@@ -15,6 +15,8 @@ public final class NodeCore: Service, Sendable {
     let group: any EventLoopGroup
     /// Times out the writes that API handlers wait on (one timer for all of them).
     let writeDeadlines: DeadlineSweeper
+    /// http task targets the allow-list passed (see `AcceptedTargets`).
+    let acceptedTargets = AcceptedTargets()
     /// The scheduler and executor hooks run on the driver thread (nil: a bare Raft + store node).
     let scheduling: NodeScheduling?
     /// This node's snapshot files (`<dataDir>/snapshots`), served to followers by the API.

@@ -25,6 +25,7 @@ public final class NodeMetrics: Sendable {
     /// Label sets each scrape-time gauge family had at the last scrape (to drop vanished ones).
     private let scraped = Mutex<[String: Set<[String]>]>([:])
     private let droppedReported = Mutex<[String: Int]>([:])
+    private let httpHandles = Mutex<[HTTPLabels: (Counter, Timer)]>([:])
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -52,10 +53,27 @@ public final class NodeMetrics: Sendable {
     // MARK: per-label handles (the registry returns the existing collector for known labels)
 
     func httpRequest(route: String, method: String, status: Int, duration: Duration) {
-        Counter(label: "trireme_http_requests_total",
-                dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory).increment()
-        Timer(label: "trireme_http_request_duration_seconds", dimensions: [("route", route), ("method", method)],
-              factory: factory).record(duration: duration)
+        // Handles are kept per label set: asking the registry for them on every request (it
+        // builds and hashes the label set under its lock) was 3% of the request path. Routes
+        // are templates, so the map stays small.
+        let key = HTTPLabels(route: route, method: method, status: status)
+        let (counter, timer) = httpHandles.withLock { handles -> (Counter, Timer) in
+            if let known = handles[key] { return known }
+            let made = (Counter(label: "trireme_http_requests_total",
+                                dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory),
+                        Timer(label: "trireme_http_request_duration_seconds", dimensions: [("route", route), ("method", method)],
+                              factory: factory))
+            handles[key] = made
+            return made
+        }
+        counter.increment()
+        timer.record(duration: duration)
+    }
+
+    private struct HTTPLabels: Hashable {
+        let route: String
+        let method: String
+        let status: Int
     }
 
     /// Brings the dropped-messages counter up to `total` (the link's own running count, read at

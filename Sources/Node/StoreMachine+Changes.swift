@@ -4,8 +4,8 @@ import Store
 
 /// What the node learns from each applied batch, beside the store: which watched resources
 /// changed (`ChangeTracker` keys) and the queue and job events the metrics count. Runs on the
-/// driver thread, around `StateStore.apply`: a decode of each entry (the store decodes it
-/// again; a few microseconds) and one primary-key read per task a command names (creates
+/// driver thread, around `StateStore.apply`: a decode of each entry (handed on to the store,
+/// which so decodes nothing again) and one primary-key read per task a command names (creates
 /// excepted: their spec says it all), before apply (so a deleted task's queue is still known)
 /// and after it for the outcome's task state.
 struct ApplyObserver: Sendable {
@@ -23,16 +23,18 @@ struct ApplyObserver: Sendable {
     struct Noted {
         var index: UInt64
         var command: Command?
+        /// The entry's command format version (handed to the store with the command).
+        var version = Command.version
         var tasks: [String: TaskRecord] = [:]
         var taskIDs: [String] = []
     }
 
     func note(_ entries: [LogEntry], store: StateStore) -> [Noted] {
         entries.map { entry in
-            guard !entry.data.isEmpty, let command = try? Command.decode(entry.data, index: entry.index) else {
+            guard !entry.data.isEmpty, let (command, version) = try? Command.decodeVersioned(entry.data, index: entry.index) else {
                 return Noted(index: entry.index, command: nil)
             }
-            var noted = Noted(index: entry.index, command: command, taskIDs: Self.taskIDs(command, store: store))
+            var noted = Noted(index: entry.index, command: command, version: version, taskIDs: Self.taskIDs(command, store: store))
             for id in noted.taskIDs {
                 if let record = try? store.task(id) { noted.tasks[id] = record }
             }

@@ -32,7 +32,9 @@ final class StoreMachine: ReplicatedStateMachine {
             if case .assignTask(_, let executor, _, _)? = noted.command { return executor }
             return nil
         })
-        let outcomes = try store.apply(entries: logEntries).map(\.outcome)
+        // Each entry is decoded once: the store takes the observer's commands.
+        let decoded = noted.map { noted in noted.command.map { (command: $0, version: noted.version) } }
+        let outcomes = try store.apply(entries: logEntries, decoded: decoded).map(\.outcome)
         observer.finish(noted, outcomes: outcomes, store: store)
         return outcomes
     }

@@ -36,7 +36,7 @@ extension Command {
     }
 
     /// Decodes an entry's bytes with the format version they were written in.
-    static func decodeVersioned(_ bytes: [UInt8], index: UInt64) throws(StoreError) -> (command: Command, version: Int) {
+    public static func decodeVersioned(_ bytes: [UInt8], index: UInt64) throws(StoreError) -> (command: Command, version: Int) {
         guard bytes.count >= 3 else { throw .malformedEntry(index: index, reason: "entry of \(bytes.count) bytes") }
         let version = Int(bytes[0]) | Int(bytes[1]) << 8
         guard (Command.oldestVersion...Command.version).contains(version) else {

@@ -158,9 +158,17 @@ public final class StateStore {
         try apply(entries: entries, afterEach: nil)
     }
 
+    /// `apply(entries:)` for a caller that already decoded the entries
+    /// (`Command.decodeVersioned`; nil where it did not or could not): each is decoded once.
+    public func apply(entries: [LogEntry], decoded: [(command: Command, version: Int)?]) throws(StoreError) -> [ApplyResult] {
+        precondition(decoded.count == entries.count, "one decoded command (or nil) per entry")
+        return try apply(entries: entries, decoded: decoded, afterEach: nil)
+    }
+
     /// `afterEach` is a test hook (crash simulation): called after each entry, inside the
     /// transaction; throwing from it aborts the batch.
-    func apply(entries: [LogEntry], afterEach: ((Int) throws -> Void)?) throws(StoreError) -> [ApplyResult] {
+    func apply(entries: [LogEntry], decoded: [(command: Command, version: Int)?]? = nil,
+               afterEach: ((Int) throws -> Void)?) throws(StoreError) -> [ApplyResult] {
         var results: [ApplyResult] = []
         results.reserveCapacity(entries.count)
         let startIndex = appliedIndex
@@ -176,7 +184,7 @@ public final class StateStore {
         }
         do {
             for (offset, entry) in entries.enumerated() {
-                results.append(ApplyResult(index: entry.index, outcome: try applyOne(entry)))
+                results.append(ApplyResult(index: entry.index, outcome: try applyOne(entry, decoded: decoded?[offset])))
                 try afterEach?(offset)
             }
             try flushCounts()
@@ -199,7 +207,7 @@ public final class StateStore {
         return results
     }
 
-    private func applyOne(_ entry: LogEntry) throws -> ApplyOutcome {
+    private func applyOne(_ entry: LogEntry, decoded: (command: Command, version: Int)?) throws -> ApplyOutcome {
         guard entry.index > appliedIndex else { return .alreadyApplied }
         // An entry index fits Int64 in SQLite; larger would be a broken log, not client input.
         guard entry.index <= UInt64(Int64.max) else {
@@ -207,7 +215,7 @@ public final class StateStore {
         }
         var outcome = ApplyOutcome.noop
         if !entry.data.isEmpty {
-            let (command, version) = try Command.decodeVersioned(entry.data, index: entry.index)
+            let (command, version) = try decoded ?? Command.decodeVersioned(entry.data, index: entry.index)
             entryVersion = version
             outcome = try execute(command, index: entry.index)
         }
