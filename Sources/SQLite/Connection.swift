@@ -21,16 +21,21 @@ public final class Connection {
         public var synchronous: Synchronous
         /// Milliseconds to wait on a locked database before failing with SQLITE_BUSY.
         public var busyTimeoutMilliseconds: Int32
+        /// `PRAGMA locking_mode=EXCLUSIVE`: this connection takes the file's locks once and
+        /// keeps them (no `fcntl` lock and unlock per transaction, and with WAL no shared-memory
+        /// index). Only for a file no other connection or process may open meanwhile.
+        public var exclusive: Bool
 
         public init(
             readOnly: Bool = false, create: Bool = true, wal: Bool = true,
-            synchronous: Synchronous = .full, busyTimeoutMilliseconds: Int32 = 5_000
+            synchronous: Synchronous = .full, busyTimeoutMilliseconds: Int32 = 5_000, exclusive: Bool = false
         ) {
             self.readOnly = readOnly
             self.create = create
             self.wal = wal
             self.synchronous = synchronous
             self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+            self.exclusive = exclusive
         }
     }
 
@@ -59,6 +64,13 @@ public final class Connection {
         handle = db
         sqlite3_busy_timeout(db, options.busyTimeoutMilliseconds)
         sqlite3_extended_result_codes(db, 1)
+        // Before journal_mode: WAL then keeps its index in heap memory, not in a -shm file.
+        if options.exclusive && !options.readOnly {
+            let mode = try scalarText("PRAGMA locking_mode=EXCLUSIVE")
+            guard mode?.lowercased() == "exclusive" else {
+                throw SQLiteError(code: SQLITE_ERROR, message: "locking_mode is \(mode ?? "nil"), not exclusive", context: path)
+            }
+        }
         if options.wal && !options.readOnly && path != ":memory:" {
             let mode = try scalarText("PRAGMA journal_mode=WAL")
             guard mode?.lowercased() == "wal" else {

@@ -338,12 +338,13 @@ struct SQLiteLogStorageTests {
     func truncatedAfterCheckpoint() throws {
         let dir = try TempDir()
         let storage = try SQLiteLogStorage(path: dir.path())
-        defer { storage.close() }
         try storage.save(hardState: HardState(term: Term(1), commit: LogIndex(200)), entries: entries(1...400, term: 1, bytes: 200))
-        let raw = try Connection(path: dir.path())
-        #expect(try raw.scalarInt("PRAGMA wal_checkpoint(TRUNCATE)") == 0)
-        raw.close()
-        #expect(FileManager.default.fileExists(atPath: dir.path() + "-wal"))
+        // The log's connection is exclusive (no second connection may checkpoint it meanwhile):
+        // closing checkpoints everything into the file, and what `wal_checkpoint(TRUNCATE)`
+        // leaves behind, an empty WAL file, is put back by hand.
+        storage.close()
+        #expect(!FileManager.default.fileExists(atPath: dir.path() + "-wal"))
+        #expect(FileManager.default.createFile(atPath: dir.path() + "-wal", contents: Data()))
         #expect(truncate(dir.path(), 100) == 0)
         expectCorrupt(dir.path(), "malformed")
     }

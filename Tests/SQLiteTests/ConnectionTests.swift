@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import SQLite
+import CSQLite
 
 @Suite struct ConnectionTests {
     @Test func roundTripsEveryValueType() throws {
@@ -62,6 +63,30 @@ import Foundation
         } catch {
             #expect(error.isCorrupt)
         }
+    }
+
+    /// An exclusive connection keeps the file to itself: no -shm index, and another connection
+    /// cannot read or write it until it closes.
+    @Test func anExclusiveConnectionKeepsTheFileToItself() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("log.db").path
+        let owner = try Connection(path: path, options: .init(exclusive: true))
+        #expect(try owner.scalarText("PRAGMA locking_mode") == "exclusive")
+        try owner.execute("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)")
+        #expect(!FileManager.default.fileExists(atPath: path + "-shm"))
+        do {
+            let other = try Connection(path: path, options: .init(busyTimeoutMilliseconds: 50))
+            _ = try other.scalarInt("SELECT count(*) FROM t")
+            Issue.record("a second connection read an exclusive connection's file")
+        } catch {
+            #expect(error.code & 0xFF == SQLITE_BUSY)
+        }
+        owner.close()
+        let after = try Connection(path: path)
+        #expect(try after.scalarInt("SELECT count(*) FROM t") == 1)
+        after.close()
     }
 
     @Test func aThrowingRowCallbackLeavesTheStatementReusable() throws {
