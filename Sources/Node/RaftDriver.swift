@@ -68,6 +68,8 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var inbox: [Input] = []
+    /// The role as of the last soft state the core reported (driver thread only).
+    private var leading = false
     private var stopping = false
 
     private var raft: RaftNode
@@ -315,9 +317,14 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 }
             }
             // Committed entries are durable here already (the core hands out only entries at or
-            // below the last acknowledged persist), so they are applied and answered before this
-            // batch's own fsync: a client waits for one fsync round, not two.
-            if !effects.committedEntries.isEmpty && !apply(effects.committedEntries) { return false }
+            // below the last acknowledged persist). A leader applies and answers them before
+            // this batch's own fsync: a client waits for one fsync round, not two. A follower
+            // persists and acknowledges first: its acknowledgement is what the leader's client
+            // waits for, and its own apply answers nobody (a forwarded write's answer waits for
+            // the leader anyway), so apply time stays off the commit path.
+            if let soft = effects.softState { leading = soft.role == .leader }
+            let applyFirst = leading
+            if applyFirst && !effects.committedEntries.isEmpty && !apply(effects.committedEntries) { return false }
             if effects.hardState != nil || !effects.entries.isEmpty {
                 beforePersist?()
                 let started = ContinuousClock.now
@@ -329,6 +336,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 metrics?.persistLatency.record(duration: ContinuousClock.now - started)
             }
             send(effects.messagesAfterPersist)
+            if !applyFirst && !effects.committedEntries.isEmpty && !apply(effects.committedEntries) { return false }
             for state in effects.readStates { readReady(state) }
             raft.acknowledge(effects.number)
             if let soft = effects.softState, soft.role != .leader, !pendingProposals.isEmpty {
