@@ -103,6 +103,8 @@ public final class NodeCore: Service, Sendable {
         try snapshotFiles.prepare()
         snapshotFiles.removeLeftovers()
         try recoverStore(store, persistent: persistent)
+        // WAL checkpoints (copy + fsync) off the driver thread, which commits the store.
+        try store.checkpointInBackground()
         changes.start(at: store.appliedIndex)
         // Used only by a brand-new node: a log or snapshot carries the configuration after that.
         let voters = Set((config.config.initialVoters ?? config.config.members.map(\.id)).map { NodeID($0) })

@@ -43,10 +43,14 @@ extension StateStore {
     /// frames back) and then the database file.
     public func makeDurable() throws(StoreError) {
         try commitPending()
-        do {
-            try db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        } catch {
-            throw StoreError(error)
+        // Paused: a background checkpoint holding the checkpoint lock would make this one a
+        // no-op (PASSIVE gives up on a busy lock), and then nothing would be durable.
+        try withoutBackgroundCheckpoints { () throws(StoreError) in
+            do throws(SQLiteError) {
+                try db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            } catch {
+                throw StoreError(error)
+            }
         }
     }
 }

@@ -60,21 +60,32 @@ extension StateStore {
         }
         try Self.fsync(path: aside)
         try commitPending()
-        // Fold the WAL into the old file, so deleting it below loses nothing of the old store
-        // if we crash before the rename; after the rename a stale WAL must not exist.
-        do {
-            try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        } catch {
-            throw StoreError(error)
+        // With no background checkpointer connected: its connection must not outlive the
+        // files replaced below.
+        try withoutBackgroundCheckpoints { () throws(StoreError) in
+            // Fold the WAL into the old file, so deleting it below loses nothing of the old store
+            // if we crash before the rename; after the rename a stale WAL must not exist.
+            do throws(SQLiteError) {
+                try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            } catch {
+                throw StoreError(error)
+            }
+            db.close()
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            let renamed = rename(aside, path)
+            let renameError = errno
+            try Self.fsync(path: Self.directory(of: path))
+            db = try Self.open(path: path, synchronous: synchronous)
+            if checkpointer != nil {
+                do throws(SQLiteError) {
+                    try db.execute("PRAGMA wal_autocheckpoint=0")
+                } catch {
+                    throw StoreError(error)
+                }
+            }
+            (appliedIndex, appliedTerm) = try Self.readApplied(db)
+            guard renamed == 0 else { throw .io("rename \(aside) → \(path): errno \(renameError)") }
         }
-        db.close()
-        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        let renamed = rename(aside, path)
-        let renameError = errno
-        try Self.fsync(path: Self.directory(of: path))
-        db = try Self.open(path: path, synchronous: synchronous)
-        (appliedIndex, appliedTerm) = try Self.readApplied(db)
-        guard renamed == 0 else { throw .io("rename \(aside) → \(path): errno \(renameError)") }
     }
 
     static func directory(of path: String) -> String {

@@ -63,6 +63,8 @@ public final class StateStore {
     public var deferCommits = false
     /// When the open transaction began (nil: none open).
     var openTransaction: ContinuousClock.Instant?
+    /// Set by `checkpointInBackground`: WAL checkpoints run on its thread.
+    var checkpointer: BackgroundCheckpointer?
     var uncommittedEntries = 0
     /// Per-(queue, state) count deltas of the open batch, written by `flushCounts()` before
     /// COMMIT. Never read inside apply.
@@ -122,7 +124,13 @@ public final class StateStore {
     /// used afterwards.
     public func close() {
         try? commitPending()
+        checkpointer?.stop()
+        checkpointer = nil
         db.close()
+    }
+
+    deinit {
+        checkpointer?.stop()
     }
 
     /// Commits the transaction that `deferCommits` keeps open, if any. Every path that needs
