@@ -70,6 +70,10 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     private var inbox: [Input] = []
     /// The role as of the last soft state the core reported (driver thread only).
     private var leading = false
+    /// The log storage may hold compacted entries still to delete (true at start: a previous
+    /// run may have stopped half-way).
+    private var trimPending = true
+    static var trimPerTick: Int { 8_192 }
     private var stopping = false
 
     private var raft: RaftNode
@@ -225,6 +229,15 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 }
                 expireReads()
                 snapshots?.checkInstalls(raft: &raft, tick: ticks)
+                // Compacted entries the storage left in place go a chunk per tick (a compaction
+                // of a large interval at once stalled this thread for 100-250 ms).
+                if trimPending && running {
+                    do {
+                        trimPending = try storage.trimCompacted(maxEntries: Self.trimPerTick)
+                    } catch {
+                        running = fatal("trimming the compacted log failed: \(error)")
+                    }
+                }
                 // Before draining, so what the hook proposes goes out in this very batch.
                 if running { hooks.onTick(machine, raft.status, proposeNow) }
             }
@@ -271,6 +284,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
         case .snapshotTaken(let taken):
             do {
                 try snapshots?.finish(taken, raft: &raft, storage: storage, machine: machine)
+                trimPending = true
             } catch {
                 return fatal(error.description)
             }

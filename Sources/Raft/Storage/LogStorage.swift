@@ -39,4 +39,14 @@ public protocol LogStorage: AnyObject {
 
     /// Drops entries at or below `index` (which must be covered by a saved snapshot).
     func compact(upTo index: LogIndex) throws(LogStorageError)
+
+    /// Deletes up to `maxEntries` of the entries a snapshot covers that `applySnapshot` left in
+    /// place (it drops a bounded number at once); true while some remain. The host calls it when
+    /// idle, so a large compaction never stalls it in one go.
+    func trimCompacted(maxEntries: Int) throws(LogStorageError) -> Bool
+}
+
+extension LogStorage {
+    /// Storage whose `applySnapshot` drops everything at once has nothing left to trim.
+    public func trimCompacted(maxEntries: Int) throws(LogStorageError) -> Bool { false }
 }

@@ -104,6 +104,8 @@ extension SQLiteLogStorage {
         var previousTerm = snapshot?.term ?? .zero
         while try Self.sqlite("read entries", { () throws(SQLiteError) in try statement.step() }) {
             let index = UInt64(bitPattern: statement.int64(0))
+            // Covered by the snapshot and not yet trimmed (`trimCompacted`): not part of the log.
+            if let snapshot, index <= snapshot.index.rawValue { continue }
             let term = UInt64(bitPattern: statement.int64(1))
             let rawKind = statement.int64(2)
             let data = statement.blob(3)
