@@ -1,3 +1,4 @@
+import Raft
 import Synchronization
 
 /// Task ids in UUID version 7 layout (RFC 9562): 48 bits of Unix milliseconds, then a 12-bit
@@ -19,18 +20,12 @@ enum TimeOrderedID {
         /// each `SystemRandomNumberGenerator.next()` is a `getrandom` system call, two per id.
         /// The bits only keep ids of different processes apart; nothing relies on them being
         /// unguessable (access to a task is by token, not by knowing its id).
-        var state: UInt64 = {
+        var random: SplitMix64 = {
             var system = SystemRandomNumberGenerator()
-            return system.next()
+            return SplitMix64(seed: system.next())
         }()
 
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        mutating func next() -> UInt64 { random.next() }
     }
     private static let last = Mutex(Last())
 

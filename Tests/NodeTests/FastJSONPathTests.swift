@@ -2,6 +2,7 @@ import API
 import Foundation
 import NIOCore
 import NIOPosix
+import Raft
 @testable import Store
 import Testing
 @testable import Node
@@ -11,18 +12,7 @@ import Testing
 /// the `Codable`/Foundation paths they replace give. Each test compares the two on a fixed list
 /// of edge cases and on a seeded random corpus.
 @Suite struct FastJSONPathTests {
-    /// SplitMix64: a reproducible corpus.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    }
+    typealias Random = SplitMix64
 
     static let pieces: [String] = ["a", "B", "z", "_", "-", "/", "0", "9", " ", "\"", "\\", "\n", "\t", "\r", "\u{08}", "\u{0C}",
                                    "\u{00}", "\u{01}", "\u{1F}", "\u{7F}", "é", "e\u{301}", "ß", "\u{2028}", "😀", "中", "url", "key"]
@@ -54,7 +44,7 @@ import Testing
     }
 
     @Test func canonicalOutputIsWhatJSONEncoderWrites() throws {
-        var random = Random(state: 42)
+        var random = Random(seed: 42)
         for _ in 0..<2_000 {
             let value = Self.value(&random, depth: 0)
             var bytes: [UInt8] = []
@@ -80,7 +70,7 @@ import Testing
     }
 
     @Test func readerAgreesWithJSONDecoderOnTheCorpus() throws {
-        var random = Random(state: 7)
+        var random = Random(seed: 7)
         for _ in 0..<1_000 {
             let text = try Self.encoded(Self.value(&random, depth: 0))
             let fast = JSONReader.parse(text, maxDepth: 64)
@@ -102,7 +92,7 @@ import Testing
     }
 
     @Test func taskJSONIsWhatTheCodablePathWrites() throws {
-        var random = Random(state: 99)
+        var random = Random(seed: 99)
         var fastCount = 0
         for round in 0..<600 {
             let payload: Data
@@ -129,7 +119,7 @@ import Testing
     }
 
     @Test func rfc3339IsExactToTheMillisecond() throws {
-        var random = Random(state: 3)
+        var random = Random(seed: 3)
         let whole = Date.ISO8601FormatStyle()
         var samples: [Int64] = [0, 1, 999, 1000, 951_782_400_000, 4_107_542_400_000, 253_402_300_799_999]
         for _ in 0..<3_000 { samples.append(Int64(random.next() % 253_402_300_800_000)) }

@@ -1,5 +1,6 @@
 import Foundation
 import API
+import Raft
 import Testing
 
 /// Differential tests of `JSONReader` against Foundation, which stays the reference: whenever
@@ -264,18 +265,6 @@ private func identical(_ lhs: JSONValue, _ rhs: JSONValue) -> Bool {
     }
 }
 
-/// SplitMix64: a tiny deterministic PRNG so every run sees the same documents.
-private struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-}
 
 /// Random valid JSON text in the fast subset: nesting up to 6, unique keys, ints of up to 15 digits,
 /// strings mixing ASCII, escapes, surrogate pairs, raw non-ASCII, emoji and combining marks.
@@ -284,7 +273,7 @@ private struct DocumentGenerator {
     /// Deepest container nesting of the last document.
     var deepest = 0
 
-    init(seed: UInt64) { rng = SplitMix64(state: seed) }
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
     /// (JSON text, decoded text) pieces of strings.
     static let pieces: [(String, String)] = [
