@@ -61,7 +61,7 @@ enum HTTPSupport {
     /// `decode` with a fast path: the body is read with `JSONReader` and mapped by hand, and only
     /// a body that the fast path declines (anything unusual, every error) goes through
     /// `JSONDecoder`, which words the error. Both give the same value for any body the fast
-    /// path accepts (`FastDecodeTests`).
+    /// path accepts (`FastJSONPathTests`).
     static func decode<T: FastJSONDecodable>(_ type: T.Type, from request: Request, context: some RequestContext,
                                              fields: Set<String>, maxBytes: Int) async throws(APIError) -> T {
         let bytes = try await body(of: request, maxBytes: maxBytes)

@@ -106,7 +106,7 @@ extension NodeAPI {
     /// answers with a task, and encoding `TaskBody` (with its payload parsed and re-encoded) was
     /// a fifth of the request path. Nil when a stored payload or result is outside what
     /// `JSONReader`/`JSONOutput` reproduce exactly; the caller then takes the `Codable` path.
-    /// `TaskJSONTests` compare the two byte for byte.
+    /// `FastJSONPathTests` compare the two byte for byte.
     static func taskJSON(_ task: TaskRecord) -> [UInt8]? {
         var out = JSONOutput(capacity: 480 + task.payload.count + (task.result?.count ?? 0))
         // Keys in sorted order, as `JSONEncoder` with `.sortedKeys` writes them.

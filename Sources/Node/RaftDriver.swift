@@ -73,7 +73,6 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     /// The log storage may hold compacted entries still to delete (true at start: a previous
     /// run may have stopped half-way).
     private var trimPending = true
-    static var trimPerTick: Int { 8_192 }
     private var stopping = false
 
     private var raft: RaftNode
@@ -233,7 +232,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 // of a large interval at once stalled this thread for 100-250 ms).
                 if trimPending && running {
                     do {
-                        trimPending = try storage.trimCompacted(maxEntries: Self.trimPerTick)
+                        trimPending = try storage.trimCompacted(maxEntries: SQLiteLogStorage.trimChunk)
                     } catch {
                         running = fatal("trimming the compacted log failed: \(error)")
                     }

@@ -22,9 +22,9 @@ final class BackgroundCheckpointer: @unchecked Sendable {
     private var connection: Connection?
     private var pausedDepth = 0
     private var stopped = false
-    /// Checkpoints run and failures seen (for tests and the log).
-    private(set) var checkpoints = 0
-    private(set) var failures = 0
+    /// Checkpoints run and failures seen (read through `stats`, under the lock).
+    private var checkpoints = 0
+    private var failures = 0
 
     init(path: String, synchronous: Connection.Synchronous, interval: TimeInterval = 0.05) {
         self.path = path

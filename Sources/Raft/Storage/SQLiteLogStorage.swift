@@ -150,9 +150,7 @@ public final class SQLiteLogStorage: LogStorage {
                     // At most `trimChunk` rows now: deleting 200,000 rows took the driver thread
                     // 100-250 ms. The rest goes in `trimCompacted` steps; until then `load` skips
                     // rows the snapshot covers.
-                    let lowest = try connection.scalarInt("SELECT min(log_index) FROM entries") ?? index
-                    try connection.run("DELETE FROM entries WHERE log_index <= ?",
-                                       [.integer(min(index, lowest + Int64(Self.trimChunk) - 1))])
+                    _ = try deleteCovered(upTo: index, atMost: Self.trimChunk)
                 } else {
                     try connection.run("DELETE FROM entries")
                 }
@@ -171,13 +169,19 @@ public final class SQLiteLogStorage: LogStorage {
             let covered = Int64(snapshotIndex.rawValue)
             var remaining = false
             try transaction("trim compacted entries") { () throws(SQLiteError) in
-                guard let lowest = try connection.scalarInt("SELECT min(log_index) FROM entries"), lowest <= covered else { return }
-                let upTo = min(covered, lowest + Int64(max(1, maxEntries)) - 1)
-                try connection.run("DELETE FROM entries WHERE log_index <= ?", [.integer(upTo)])
-                remaining = upTo < covered
+                remaining = try deleteCovered(upTo: covered, atMost: maxEntries)
             }
             return remaining
         }
+    }
+
+    /// Deletes the lowest stored entries at or below `covered`, at most `atMost` of them (inside
+    /// the caller's transaction); true when some at or below `covered` remain.
+    private func deleteCovered(upTo covered: Int64, atMost: Int) throws(SQLiteError) -> Bool {
+        guard let lowest = try connection.scalarInt("SELECT min(log_index) FROM entries"), lowest <= covered else { return false }
+        let upTo = min(covered, lowest + Int64(max(1, atMost)) - 1)
+        try connection.run("DELETE FROM entries WHERE log_index <= ?", [.integer(upTo)])
+        return upTo < covered
     }
 
     /// `applySnapshot` drops the entries it covers (some of them later, see `trimCompacted`);
