@@ -14,6 +14,8 @@ protocol ReplicatedStateMachine: AnyObject, SendableMetatype {
     var snapshotWriter: @Sendable (String) throws -> (index: UInt64, term: UInt64) { get }
     /// Makes everything applied so far durable (before the log behind it is dropped).
     func makeDurable() throws
+    /// The size of the state on disk (the log kept for slow followers grows with it).
+    var storeBytes: UInt64 { get }
     /// Replaces the whole state with the snapshot file at `path`.
     func restore(from path: String) throws
     /// Writes out what `apply` holds back to share one commit among many batches: at once when
@@ -241,6 +243,13 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 if running { hooks.onTick(machine, raft.status, proposeNow) }
             }
             if running { running = drainEffects() }
+            if running, let snapshots, snapshots.compactionDue {
+                do {
+                    if try snapshots.compactIfDue(raft: &raft, storage: storage, machine: machine) { trimPending = true }
+                } catch {
+                    running = fatal(error.description)
+                }
+            }
         }
         failAllWaiters(.stopped)
         do {
@@ -282,8 +291,8 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
             }
         case .snapshotTaken(let taken):
             do {
-                try snapshots?.finish(taken, raft: &raft, storage: storage, machine: machine)
-                trimPending = true
+                // InstallSnapshot messages that waited for this file.
+                if let ready = try snapshots?.finish(taken, raft: raft, tick: ticks), !ready.isEmpty { send(ready) }
             } catch {
                 return fatal(error.description)
             }
@@ -317,8 +326,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     /// Executes every batch the core has, in the order `Effects` prescribes.
     private func drainEffects() -> Bool {
         while let effects = raft.takeEffects() {
-            send(effects.messages)
-            snapshots?.noteSent(effects.messages, tick: ticks)
+            if !sendOut(effects.messages) { return false }
             if let snapshot = effects.snapshot {
                 // The fetcher delivered the install message only once the file was downloaded
                 // and verified; the store is replaced before anything after it is applied.
@@ -348,7 +356,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 }
                 metrics?.persistLatency.record(duration: ContinuousClock.now - started)
             }
-            send(effects.messagesAfterPersist)
+            if !sendOut(effects.messagesAfterPersist) { return false }
             if !applyFirst && !effects.committedEntries.isEmpty && !apply(effects.committedEntries) { return false }
             for state in effects.readStates { readReady(state) }
             raft.acknowledge(effects.number)
@@ -370,6 +378,23 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
             publishStatus()
         }
         return true
+    }
+
+    /// Sends a batch; InstallSnapshot messages go through the keeper, which names a snapshot
+    /// file in them or holds them until one is written.
+    private func sendOut(_ messages: [Message]) -> Bool {
+        guard let snapshots else {
+            send(messages)
+            return true
+        }
+        do {
+            send(try snapshots.outgoing(messages, raft: raft, machine: machine, tick: ticks) { [weak self] taken in
+                self?.enqueue(.snapshotTaken(taken))
+            })
+            return true
+        } catch {
+            return fatal("committing applied entries before a snapshot failed: \(error)")
+        }
     }
 
     private func apply(_ entries: [Entry]) -> Bool {
@@ -397,11 +422,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 }
             }
             hooks.afterApply(machine)
-            do {
-                try snapshots?.noteApplied(fresh, machine: machine) { [weak self] taken in self?.enqueue(.snapshotTaken(taken)) }
-            } catch {
-                return fatal("committing applied entries before a snapshot failed: \(error)")
-            }
+            snapshots?.noteApplied(fresh, machine: machine)
         }
         // Proposals whose index was skipped (already applied before a restart) cannot be ours.
         let applied = machine.appliedIndex

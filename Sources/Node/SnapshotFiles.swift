@@ -94,10 +94,12 @@ struct SnapshotFiles: Sendable {
         try Self.fsync(directory.path)
     }
 
-    /// Removes complete snapshots beyond the newest `keep`. Touches nothing else: temporaries,
-    /// downloads and a data file whose meta is still being written belong to other threads.
-    func prune(keep: Int) {
-        for meta in list().dropFirst(keep) {
+    /// Removes complete snapshots beyond the newest `keep`, and those below index `below` (the
+    /// log's compaction point: no install can use them) except the newest, which a follower
+    /// may still be downloading. Touches nothing else: temporaries, downloads and a data file
+    /// whose meta is still being written belong to other threads.
+    func prune(keep: Int, below: UInt64 = 0) {
+        for (rank, meta) in list().enumerated() where rank > 0 && (rank >= keep || meta.index < below) {
             // Meta first: without it the data file no longer counts as a snapshot.
             try? FileManager.default.removeItem(atPath: metaPath(index: meta.index, term: meta.term))
             try? FileManager.default.removeItem(atPath: dataPath(index: meta.index, term: meta.term))

@@ -1,3 +1,4 @@
+import Foundation
 import Raft
 import Store
 
@@ -46,6 +47,10 @@ final class StoreMachine: ReplicatedStateMachine {
     }
 
     func makeDurable() throws { try store.makeDurable() }
+
+    var storeBytes: UInt64 {
+        ((try? FileManager.default.attributesOfItem(atPath: store.path))?[.size] as? NSNumber)?.uint64Value ?? 0
+    }
 
     /// How long (and how many entries) applied batches may share one open store transaction
     /// (`StateStore.deferCommits`); etcd's backend commits its batches every 100 ms too.

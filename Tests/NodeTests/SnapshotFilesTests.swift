@@ -60,6 +60,19 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: download), "a download in progress is not prune's business")
     }
 
+    @Test func pruneBelowTheCompactionPointKeepsOnlyTheNewestThere() throws {
+        let (files, dir) = try Self.makeFiles()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try Self.add(files, index: 10, term: 1, content: "a")
+        let middle = try Self.add(files, index: 20, term: 1, content: "b")
+        let newest = try Self.add(files, index: 30, term: 1, content: "c")
+        files.prune(keep: 3, below: 15)
+        #expect(files.list() == [newest, middle])
+        // Even the newest is below the point: it stays (a follower may be downloading it).
+        files.prune(keep: 3, below: 100)
+        #expect(files.list() == [newest])
+    }
+
     @Test func leftoversOfACrashAreRemovedButDownloadsKept() throws {
         let (files, dir) = try Self.makeFiles()
         defer { try? FileManager.default.removeItem(at: dir) }
