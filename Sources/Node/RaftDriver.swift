@@ -104,6 +104,11 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     private var thread: Thread?
     private let finished = NSCondition()
     private var isFinished = false
+    /// Where the current loop turn's time went (for the "slow driver turn" line).
+    private var turnApply = Duration.zero
+    private var turnPersist = Duration.zero
+    /// A turn at least this long is logged with its parts: every write waits behind it.
+    static var slowTurn: Duration { .milliseconds(25) }
 
     init(raft: RaftNode, storage: any LogStorage, machine: Machine, timing: Timing, logger: Logger,
          send: @escaping @Sendable ([Message]) -> Void,
@@ -208,9 +213,13 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
             inbox.removeAll(keepingCapacity: true)
             condition.unlock()
 
+            let turnStarted = clock.now
+            turnApply = .zero
+            turnPersist = .zero
             for input in inputs where running {
                 running = handle(input)
             }
+            let inputsDone = clock.now
             // Ticks that fell due (never more than a few at once after a stall: a long pause
             // must not fire a burst of elections).
             var due = 0
@@ -242,13 +251,25 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 // Before draining, so what the hook proposes goes out in this very batch.
                 if running { hooks.onTick(machine, raft.status, proposeNow) }
             }
+            let ticksDone = clock.now
             if running { running = drainEffects() }
+            let drained = clock.now
             if running, let snapshots, snapshots.compactionDue {
                 do {
                     if try snapshots.compactIfDue(raft: &raft, storage: storage, machine: machine) { trimPending = true }
                 } catch {
                     running = fatal(error.description)
                 }
+            }
+            let ended = clock.now
+            if ended - turnStarted >= Self.slowTurn {
+                let drain = drained - ticksDone
+                logger.info("slow driver turn", metadata: [
+                    "ms": "\((ended - turnStarted).milliseconds)", "inputs": "\(inputs.count)",
+                    "inputsMs": "\((inputsDone - turnStarted).milliseconds)", "tickMs": "\((ticksDone - inputsDone).milliseconds)",
+                    "applyMs": "\(turnApply.milliseconds)", "persistMs": "\(turnPersist.milliseconds)",
+                    "restMs": "\((drain - turnApply - turnPersist).milliseconds)", "compactMs": "\((ended - drained).milliseconds)",
+                ])
             }
         }
         failAllWaiters(.stopped)
@@ -345,7 +366,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
             // the leader anyway), so apply time stays off the commit path.
             if let soft = effects.softState { leading = soft.role == .leader }
             let applyFirst = leading
-            if applyFirst && !effects.committedEntries.isEmpty && !apply(effects.committedEntries) { return false }
+            if applyFirst && !effects.committedEntries.isEmpty && !timedApply(effects.committedEntries) { return false }
             if effects.hardState != nil || !effects.entries.isEmpty {
                 beforePersist?()
                 let started = ContinuousClock.now
@@ -354,10 +375,12 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
                 } catch {
                     return fatal("log storage failed: \(error)")
                 }
-                metrics?.persistLatency.record(duration: ContinuousClock.now - started)
+                let persisted = ContinuousClock.now - started
+                turnPersist += persisted
+                metrics?.persistLatency.record(duration: persisted)
             }
             if !sendOut(effects.messagesAfterPersist) { return false }
-            if !applyFirst && !effects.committedEntries.isEmpty && !apply(effects.committedEntries) { return false }
+            if !applyFirst && !effects.committedEntries.isEmpty && !timedApply(effects.committedEntries) { return false }
             for state in effects.readStates { readReady(state) }
             raft.acknowledge(effects.number)
             if let soft = effects.softState, soft.role != .leader, !pendingProposals.isEmpty {
@@ -395,6 +418,12 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
         } catch {
             return fatal("committing applied entries before a snapshot failed: \(error)")
         }
+    }
+
+    private func timedApply(_ entries: [Entry]) -> Bool {
+        let started = ContinuousClock.now
+        defer { turnApply += ContinuousClock.now - started }
+        return apply(entries)
     }
 
     private func apply(_ entries: [Entry]) -> Bool {
