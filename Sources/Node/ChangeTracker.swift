@@ -9,15 +9,23 @@ import Synchronization
 /// command. The map lives in memory only: the store keeps no per-row index (a schema change for
 /// every row write, to serve a feature that needs it only while someone watches). So a key this
 /// process has not seen change counts as changed at `floor`, the applied index when the node
-/// started (or when the map last overflowed and was cleared): a watch with an older `waitIndex`
+/// started, or of the newest key evicted to bound the map: a watch with an older `waitIndex`
 /// answers at once. That is the long-poll contract anyway (Consul's blocking queries, etcd's
 /// watch): an answer says "look now", and the client compares and waits again with the index it
 /// got, which is never below the floor, so it then really waits.
 ///
 /// Thread-safety: all state is under one `Mutex`; the driver thread records, HTTP tasks wait.
 final class ChangeTracker: Sendable {
-    /// Bounds memory: past this many keys the map is cleared and the floor raised.
+    /// Bounds memory: past this many keys the oldest (by first change) are evicted one at a
+    /// time, each raising the floor to its index. (Clearing the whole map at the bound, and the
+    /// rehashes of growing it again, stalled the driver thread 20-90 ms every ~100,000 creates.)
     static let keysMax = 200_000
+    private let keysMax: Int
+
+    init(keysMax: Int = ChangeTracker.keysMax) {
+        precondition(keysMax > 0, "the change map needs room for one key")
+        self.keysMax = keysMax
+    }
 
     private struct Waiter {
         let keys: [String]
@@ -27,6 +35,10 @@ final class ChangeTracker: Sendable {
 
     private struct State {
         var modified: [String: UInt64] = [:]
+        /// The keys of `modified` in the order they entered it, from `head` on (slots before
+        /// `head` are spent and hold "").
+        var order: [String] = []
+        var head = 0
         var floor: UInt64 = 0
         var applied: UInt64 = 0
         var waiters: [UInt64: Waiter] = [:]
@@ -55,18 +67,37 @@ final class ChangeTracker: Sendable {
         keys.reduce(state.floor) { max($0, state.modified[$1] ?? 0) }
     }
 
+    /// Evicts the oldest keys until at most `limit` remain, raising the floor to each one's index.
+    private static func evict(_ state: inout State, keeping limit: Int) {
+        while state.modified.count > limit, state.head < state.order.count {
+            let key = state.order[state.head]
+            state.order[state.head] = ""
+            state.head += 1
+            if let index = state.modified.removeValue(forKey: key) { state.floor = max(state.floor, index) }
+        }
+        // Spent slots go in one move once they are half the array (no string to release: "").
+        if state.head >= 4_096 && state.head * 2 >= state.order.count {
+            state.order.removeFirst(state.head)
+            state.head = 0
+        }
+    }
+
     /// Records one applied batch (driver thread): each changed key at its entry's index, then
     /// wakes the waiters whose keys changed past their index.
     func record(_ changes: [(index: UInt64, keys: [String])], applied: UInt64) {
         let woken: [CheckedContinuation<Void, Never>] = state.withLock { state in
             for change in changes {
-                for key in change.keys { state.modified[key] = change.index }
+                for key in change.keys where state.modified.updateValue(change.index, forKey: key) == nil {
+                    state.order.append(key)
+                }
+            }
+            // A busy node reaches the bound: room for all of it at once, at an eighth (one
+            // rehash of 25,000 keys, not doublings that rehashed 100,000 keys for 35-90 ms).
+            if state.modified.count >= keysMax / 8 && state.modified.capacity <= keysMax {
+                state.modified.reserveCapacity(keysMax + 1)
             }
             state.applied = max(state.applied, applied)
-            if state.modified.count > Self.keysMax {
-                state.modified.removeAll(keepingCapacity: false)
-                state.floor = state.applied
-            }
+            Self.evict(&state, keeping: keysMax)
             guard !state.waiters.isEmpty, !changes.isEmpty else { return [] }
             var ready: [CheckedContinuation<Void, Never>] = []
             for (id, waiter) in state.waiters where Self.modified(waiter.keys, in: state) > waiter.after {
@@ -113,6 +144,9 @@ final class ChangeTracker: Sendable {
         let waiter = state.withLock { state in state.waiters.removeValue(forKey: id) }
         waiter?.continuation.resume()
     }
+
+    /// Keys in the map (for tests).
+    var keyCount: Int { state.withLock { $0.modified.count } }
 
     /// Waiters currently parked (for tests and the metrics page).
     var waiterCount: Int { state.withLock { $0.waiters.count } }

@@ -32,6 +32,30 @@ import Testing
         #expect(tracker.modifiedIndex(["j:x"]) == 5)
     }
 
+    @Test func pastTheBoundTheOldestKeysAreEvictedOneByOneRaisingTheFloor() {
+        let tracker = ChangeTracker(keysMax: 3)
+        tracker.start(at: 10)
+        tracker.record([(11, ["t:a", "q:x"]), (12, ["t:b", "q:x"])], applied: 12)
+        #expect(tracker.keyCount == 3)
+        // A fourth key evicts the first to enter (t:a, changed at 11), not the whole map.
+        tracker.record([(13, ["t:c"])], applied: 13)
+        #expect(tracker.keyCount == 3)
+        #expect(tracker.modifiedIndex(["t:a"]) == 11, "evicted: counts as changed at the raised floor")
+        #expect(tracker.modifiedIndex(["t:b"]) == 12)
+        #expect(tracker.modifiedIndex(["t:c"]) == 13)
+        #expect(tracker.modifiedIndex(["t:never"]) == 11)
+        // The next eviction is q:x (entered second), at its LAST change: the floor may only rise.
+        tracker.record([(14, ["t:d"])], applied: 14)
+        #expect(tracker.modifiedIndex(["q:x"]) == 12)
+        #expect(tracker.modifiedIndex(["t:b"]) == 12 && tracker.modifiedIndex(["t:d"]) == 14)
+        // Many keys later the map is still bounded and every surviving key exact.
+        for index in UInt64(15)...20_000 { tracker.record([(index, ["t:\(index)"])], applied: index) }
+        #expect(tracker.keyCount == 3)
+        #expect(tracker.modifiedIndex(["t:20000"]) == 20_000)
+        #expect(tracker.modifiedIndex(["t:19998"]) == 19_998)
+        #expect(tracker.modifiedIndex(["t:19997"]) == 19_997, "the floor: the newest evicted key's index")
+    }
+
     @Test(arguments: [
         ("500ms", Duration.milliseconds(500)), ("30s", .seconds(30)), ("1m", .seconds(60)), ("0s", .zero),
     ])
