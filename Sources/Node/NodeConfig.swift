@@ -51,12 +51,13 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var dataRoot: String?
     /// Target bytes per map task of a job (`JobPlanner`'s split size).
     public var jobSplitBytes: Int64
-    /// Take a snapshot (and compact the log behind the previous one) after this many applied
-    /// entries, or `snapshotBytes` of applied entry data, whichever comes first.
+    /// A compaction point (the store synced, the log dropped up to the previous point) after
+    /// this many applied entries, or `snapshotBytes` of applied entry data, whichever comes
+    /// first. Snapshot files are written only when a follower needs one.
     public var snapshotEntries: Int64
-    /// …and only once the entry data applied since the last snapshot is at least this fraction
-    /// of that snapshot's size (0 turns the rule off). Copying the store then costs at most
-    /// 1/`snapshotGrowth` bytes per byte of log however large the store grows; `snapshotBytes`
+    /// …and only once the entry data applied since the last point is at least this fraction
+    /// of the store's size (0 turns the rule off): the log then keeps enough for a follower to
+    /// catch up without a copy of the whole store, however large it grows; `snapshotBytes`
     /// still bounds the log.
     public var snapshotGrowth: Double
     /// The voters of a brand-new cluster (default: every member). Members left out start as
