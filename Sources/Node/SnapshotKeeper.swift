@@ -69,8 +69,8 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
     private var mark: LogIndex?
     /// Whether the entries applied since the last compaction point call for the next one.
     private(set) var compactionDue = false
-    /// A snapshot file is being written (applied index it started at).
-    private var taking: LogIndex?
+    /// A snapshot file is being written.
+    private var taking = false
     /// Leader: snapshots sent, per follower: (index, deadline tick).
     private var installs: [NodeID: (index: LogIndex, deadline: UInt64)] = [:]
     /// Leader: InstallSnapshot messages waiting for the snapshot file being written.
@@ -97,7 +97,7 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
     /// point. Waits while a snapshot file is being written, so the log keeps what follows it.
     /// Returns true when log entries were dropped (the storage may have rows left to trim).
     func compactIfDue(raft: inout RaftNode, storage: any LogStorage, machine: Machine) throws(SnapshotFileError) -> Bool {
-        guard compactionDue, taking == nil else { return false }
+        guard compactionDue, !taking else { return false }
         compactionDue = false
         entriesSince = 0
         bytesSince = 0
@@ -163,10 +163,10 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
     }
 
     private func startSnapshot(machine: Machine, deliver: @escaping @Sendable (Taken) -> Void) throws {
-        guard taking == nil else { return }
+        guard !taking else { return }
         // The snapshot thread reads the store FILE: everything applied must be committed there.
         try machine.flushApplied(force: true)
-        taking = LogIndex(machine.appliedIndex)
+        taking = true
         let writer = machine.snapshotWriter
         let files = files
         let thread = Thread {
@@ -192,7 +192,7 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
     /// A background snapshot finished: name it, record its configuration, and return the
     /// InstallSnapshot messages that waited for it (those of this term, while still leading).
     func finish(_ taken: Taken, raft: RaftNode, tick: UInt64) throws(SnapshotFileError) -> [Message] {
-        taking = nil
+        taking = false
         let written: Written
         switch taken {
         case .failure(let error):

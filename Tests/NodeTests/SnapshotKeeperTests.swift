@@ -176,4 +176,28 @@ import Testing
         }
         #expect(try keeper.finish(try #require(result), raft: leader.raft, tick: 1).isEmpty)
     }
+
+    @Test func compactionWaitsWhileASnapshotFileIsBeingWritten() async throws {
+        var leader = try Leader(entries: 0)
+        let (keeper, _, dir) = try Self.makeKeeper(entries: 10)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try leader.append(12, into: keeper)
+        #expect(try !keeper.compactIfDue(raft: &leader.raft, storage: leader.storage, machine: leader.machine), "the first point")
+        let taken = Mutex<SnapshotKeeper<CountingMachine>.Taken?>(nil)
+        _ = try keeper.outgoing([Self.install(to: 2, at: 5, term: leader.raft.status.term)], raft: leader.raft,
+                                machine: leader.machine, tick: 0) { result in taken.withLock { $0 = result } }
+        try leader.append(12, into: keeper)
+        #expect(keeper.compactionDue)
+        #expect(try !keeper.compactIfDue(raft: &leader.raft, storage: leader.storage, machine: leader.machine))
+        #expect(leader.raft.status.snapshotIndex == .zero, "the log keeps what follows the file being written")
+        var result: SnapshotKeeper<CountingMachine>.Taken?
+        for _ in 0..<500 {
+            result = taken.withLock { $0 }
+            if result != nil { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        _ = try keeper.finish(try #require(result), raft: leader.raft, tick: 1)
+        #expect(try keeper.compactIfDue(raft: &leader.raft, storage: leader.storage, machine: leader.machine))
+        #expect(leader.raft.status.snapshotIndex > .zero)
+    }
 }
