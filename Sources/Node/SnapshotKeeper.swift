@@ -63,8 +63,9 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
     private let logger: Logger
     private var entriesSince: UInt64 = 0
     private var bytesSince: UInt64 = 0
-    /// The store's size at the last compaction point, for `policy.growth`.
-    private var storeBytes: UInt64 = 0
+    /// The store's size at the last compaction point, for `policy.growth` (nil until the first
+    /// applied batch reads it: after a restart the rule must see the store it reopened).
+    private var storeBytes: UInt64?
     /// The applied index at the last compaction point: the next compaction drops the log up to it.
     private var mark: LogIndex?
     /// Whether the entries applied since the last compaction point call for the next one.
@@ -89,7 +90,9 @@ final class SnapshotKeeper<Machine: ReplicatedStateMachine> {
         entriesSince += UInt64(entries.count)
         for entry in entries { bytesSince += UInt64(entry.data.count) }
         if !compactionDue {
-            compactionDue = policy.due(entriesSince: entriesSince, bytesSince: bytesSince, storeBytes: storeBytes)
+            let size = storeBytes ?? machine.storeBytes
+            storeBytes = size
+            compactionDue = policy.due(entriesSince: entriesSince, bytesSince: bytesSince, storeBytes: size)
         }
     }
 

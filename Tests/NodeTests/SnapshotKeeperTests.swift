@@ -22,7 +22,7 @@ import Testing
                 return (index, term)
             }
         }
-        var storeBytes: UInt64 { 0 }
+        var storeBytes: UInt64 = 0
         func apply(_ entries: [Entry]) throws -> [Void] {
             if let last = entries.last {
                 appliedIndex = last.index.rawValue
@@ -199,5 +199,23 @@ import Testing
         _ = try keeper.finish(try #require(result), raft: leader.raft, tick: 1)
         #expect(try keeper.compactIfDue(raft: &leader.raft, storage: leader.storage, machine: leader.machine))
         #expect(leader.raft.status.snapshotIndex > .zero)
+    }
+
+    @Test func afterARestartTheGrowthRuleSeesTheReopenedStore() throws {
+        var leader = try Leader(entries: 0)
+        leader.machine.storeBytes = 1 << 30
+        // A fresh keeper, as after a restart, with the byte rule on: 3-byte entries are far
+        // from a 1 GiB store's worth of log however many there are.
+        let (files, dir) = try SnapshotFilesTests.makeFiles()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let keeper = SnapshotKeeper<CountingMachine>(
+            files: files, policy: SnapshotPolicy(entries: 10, bytes: 1 << 40, growth: 1), logger: Logger(label: "test"))
+        try leader.append(50, into: keeper)
+        #expect(!keeper.compactionDue, "the rule counted the store it reopened, not an empty one")
+        leader.machine.storeBytes = 100
+        let fresh = SnapshotKeeper<CountingMachine>(
+            files: files, policy: SnapshotPolicy(entries: 10, bytes: 1 << 40, growth: 1), logger: Logger(label: "test"))
+        try leader.append(50, into: fresh)
+        #expect(fresh.compactionDue, "150 bytes of entries past a 100-byte store")
     }
 }
