@@ -48,6 +48,24 @@ import Testing
         #expect(effects.messagesAfterPersist.map(\.payload) == [.appendResponse(.init(index: LogIndex(2), reject: false))])
     }
 
+    /// A commit notice (quiet append) moves the follower's commit index and draws no answer;
+    /// one the follower cannot match is rejected as any append would be.
+    @Test func aQuietAppendIsAnsweredOnlyWhenRejected() {
+        var f = follower(terms: [1, 1, 1], term: 1)
+        f.step(from: 1, term: 1, .append(.init(prevLogIndex: LogIndex(3), prevLogTerm: Term(1), entries: [], commit: LogIndex(2), quiet: true)))
+        let effects = f.drain()
+        #expect(effects.messages.isEmpty && effects.messagesAfterPersist.isEmpty)
+        #expect(f.node.status.commit == LogIndex(2))
+        // Below the commit index: nothing to say either.
+        f.step(from: 1, term: 1, .append(.init(prevLogIndex: LogIndex(1), prevLogTerm: Term(1), entries: [], commit: LogIndex(2), quiet: true)))
+        #expect(f.drainMessages().isEmpty)
+        // A position we lack: rejected, with the hint.
+        f.step(from: 1, term: 1, .append(.init(prevLogIndex: LogIndex(5), prevLogTerm: Term(1), entries: [], commit: LogIndex(5), quiet: true)))
+        let answer = f.drainMessages().map(\.payload)
+        #expect(answer == [.appendResponse(.init(index: LogIndex(5), reject: true, hintIndex: LogIndex(3), hintTerm: Term(1)))])
+        #expect(f.node.status.commit == LogIndex(2))
+    }
+
     /// Odd peer input never traps; it is rejected or ignored.
     @Test(arguments: [
         // prevLogIndex beyond our log
@@ -207,6 +225,36 @@ import Testing
         big.elect(1)
         try big.propose(1, [[UInt8](repeating: 1, count: 500)])
         #expect(big.committedData(2) == [[UInt8](repeating: 1, count: 500)])
+    }
+
+    /// When the commit index moves, followers in replicate state get a quiet append (a commit
+    /// notice) and do not answer it; a follower in probe gets an ordinary one, whose answer
+    /// returns it to replicate.
+    @Test func commitNoticesAreQuietOnlyToReplicatingFollowers() throws {
+        var c = CoreTestCluster(voters: [1, 2, 3])
+        c.elect(1)
+        c.delivered = []
+        let range = try c.propose(1, [[1]])
+        for id: UInt64 in [2, 3] {
+            let appends = c.sentAppends(to: id)
+            #expect(appends.filter { !$0.entries.isEmpty }.allSatisfy { !$0.quiet })
+            #expect(appends.contains { $0.quiet && $0.entries.isEmpty && $0.commit == range.upperBound })
+            let answers = c.delivered.filter { $0.from == nid(id) && { if case .appendResponse = $0.payload { true } else { false } }($0) }
+            #expect(answers.count == appends.filter { !$0.quiet }.count, "only the non-quiet appends are answered")
+            #expect(c.status(id).commit == range.upperBound)
+        }
+        // A follower in probe: the notice is an ordinary append, answered, and it replicates again.
+        c.with(1) { $0.reportUnreachable(nid(2)) }
+        c.filter = { !($0.to == nid(2) && { if case .append(let a) = $0.payload { !a.entries.isEmpty } else { false } }($0)) }
+        c.delivered = []
+        let next = try c.propose(1, [[2]])
+        #expect(c.status(1).commit == next.upperBound)
+        #expect(!c.sentAppends(to: 2).isEmpty && c.sentAppends(to: 2).allSatisfy { !$0.quiet })
+        #expect(c.sentAppends(to: 3).contains { $0.quiet })
+        c.filter = { _ in true }
+        c.tickAll(times: 2)
+        #expect(c.progressState(leader: 1, of: 2) == .replicate)
+        #expect(c.status(2).commit == next.upperBound)
     }
 
     /// Back-pressure: proposals are refused while uncommitted bytes exceed the limit.

@@ -76,7 +76,7 @@ struct TranscriptCluster {
             return head + "\(r.preVote ? "pre-vote" : "vote") last=\(r.lastLogIndex)/\(r.lastLogTerm)\(r.transfer ? " transfer" : "")"
         case .voteResponse(let r): return head + "\(r.preVote ? "pre-vote" : "vote") \(r.granted ? "granted" : "rejected")"
         case .append(let a):
-            return head + "append prev=\(a.prevLogIndex)/\(a.prevLogTerm) commit=\(a.commit) entries=[\(a.entries.map(describe).joined(separator: ", "))]"
+            return head + (a.quiet ? "commit notice " : "") + "append prev=\(a.prevLogIndex)/\(a.prevLogTerm) commit=\(a.commit) entries=[\(a.entries.map(describe).joined(separator: ", "))]"
         case .appendResponse(let r):
             return head + (r.reject ? "append reject \(r.index) hint=\(r.hintIndex)/\(r.hintTerm)" : "append ok \(r.index)")
         case .heartbeat(let h): return head + "heartbeat commit=\(h.commit) ctx=\(hex(h.context))"

@@ -32,6 +32,7 @@ private let everyPayload: [Message.Payload] = [
                   data: ConfigurationChange.addLearner(n3).encoded),
         ],
         commit: LogIndex(11))),
+    .append(.init(prevLogIndex: LogIndex(12), prevLogTerm: Term(4), entries: [], commit: LogIndex(12), quiet: true)),
     .appendResponse(.init(index: LogIndex(5), reject: false)),
     .appendResponse(.init(index: LogIndex(5), reject: true, hintIndex: LogIndex(3), hintTerm: Term(2))),
     .heartbeat(.init(commit: LogIndex(100), context: [])),
@@ -94,7 +95,7 @@ struct MessageCodecTests {
         #expect(throws: MessageCodecError.empty) { try MessageCodec.decode([]) }
         #expect(throws: MessageCodecError.unsupportedVersion(2)) { try MessageCodec.decode([2] + valid.dropFirst()) }
         #expect(throws: MessageCodecError.invalidTag(field: "payload tag", value: 0)) { try MessageCodec.decode([1, 0, 1, 2, 1]) }
-        #expect(throws: MessageCodecError.invalidTag(field: "payload tag", value: 11)) { try MessageCodec.decode([1, 11, 1, 2, 1]) }
+        #expect(throws: MessageCodecError.invalidTag(field: "payload tag", value: 12)) { try MessageCodec.decode([1, 12, 1, 2, 1]) }
         #expect(throws: MessageCodecError.invalidNodeID(field: "from")) { try MessageCodec.decode([1, 2, 0, 2, 1, 2]) }
         #expect(throws: MessageCodecError.invalidNodeID(field: "to")) { try MessageCodec.decode([1, 2, 1, 0, 1, 2]) }
         #expect(throws: MessageCodecError.invalidTag(field: "vote response flags", value: 4)) {

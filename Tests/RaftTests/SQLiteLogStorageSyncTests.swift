@@ -3,8 +3,8 @@ import SQLite
 import Testing
 @testable import Raft
 
-/// Which saves fsync: entries, term and vote always; a commit index alone never (etcd's
-/// `MustSync`), and the connection is back to synchronous=FULL right after.
+/// What a save writes: entries, term and vote at once (synced); a commit index that alone moved
+/// not at all until the next term or vote, or `close` (etcd syncs it only with those, `MustSync`).
 @Suite struct SQLiteLogStorageSyncTests {
     static func withStorage(_ body: (SQLiteLogStorage, String) throws -> Void) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("raftsync-\(UUID().uuidString)")
@@ -20,27 +20,57 @@ import Testing
         range.map { Entry(term: Term(term), index: LogIndex($0), kind: .normal, data: [UInt8](repeating: 7, count: 10)) }
     }
 
-    @Test func onlyACommitIndexAloneSkipsTheFsync() throws {
+    /// The stored row, read on the storage's own (exclusive) connection.
+    static func stored(_ storage: SQLiteLogStorage) throws -> [Int64] {
+        var values: [Int64] = []
+        try storage.connection.query("SELECT term, vote, commit_index FROM hard_state WHERE id = 1") { row in
+            values = [row.int64(0), row.int64(1), row.int64(2)]
+        }
+        return values
+    }
+
+    /// What reopening a copy of the files finds: what a crash would leave (the original is
+    /// exclusively locked while open).
+    static func afterCrash(_ path: String) throws -> PersistentState {
+        let copy = path + ".crash-\(UUID().uuidString)"
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: path + suffix) {
+            try FileManager.default.copyItem(atPath: path + suffix, toPath: copy + suffix)
+        }
+        let recovered = try SQLiteLogStorage(path: copy)
+        defer { recovered.close() }
+        return try recovered.load()
+    }
+
+    @Test func aCommitIndexThatAloneMovedWaitsForANewTermOrVote() throws {
         try Self.withStorage { storage, path in
             try storage.save(hardState: HardState(term: Term(2), vote: NodeID(1), commit: LogIndex(0)), entries: Self.entries(1...5, term: 2))
-            #expect(storage.unsyncedSaves == 0)
+            #expect(try Self.stored(storage) == [2, 1, 0])
+            #expect(storage.deferredSaves == 0)
             try storage.save(hardState: HardState(term: Term(2), vote: NodeID(1), commit: LogIndex(4)), entries: [])
-            #expect(storage.unsyncedSaves == 1)
-            // The connection is strict again, checkpoints included.
-            #expect(try storage.connection.scalarInt("PRAGMA synchronous") == 2)
-            #expect(try storage.connection.scalarInt("PRAGMA wal_autocheckpoint") == 1000)
-            // A new term, a new vote, or entries: synced.
-            try storage.save(hardState: HardState(term: Term(3), vote: NodeID(1), commit: LogIndex(4)), entries: [])
-            try storage.save(hardState: HardState(term: Term(3), vote: NodeID(2), commit: LogIndex(4)), entries: [])
-            try storage.save(hardState: HardState(term: Term(3), vote: NodeID(2), commit: LogIndex(5)), entries: Self.entries(6...6, term: 3))
-            #expect(storage.unsyncedSaves == 1)
+            #expect(storage.deferredSaves == 1)
+            // Entries are written (and survive a crash); the commit index that came with them is not.
+            try storage.save(hardState: HardState(term: Term(2), vote: NodeID(1), commit: LogIndex(5)), entries: Self.entries(6...6, term: 2))
+            #expect(try Self.stored(storage) == [2, 1, 0])
+            #expect(storage.deferredHardState == HardState(term: Term(2), vote: NodeID(1), commit: LogIndex(5)))
+            let crashed = try Self.afterCrash(path)
+            #expect(crashed.entries.map(\.index.rawValue) == [1, 2, 3, 4, 5, 6])
+            #expect(crashed.hardState == HardState(term: Term(2), vote: NodeID(1), commit: LogIndex(0)))
+            // A new term, or a new vote: written at once, commit index included.
+            try storage.save(hardState: HardState(term: Term(3), vote: nil, commit: LogIndex(5)), entries: [])
+            #expect(try Self.stored(storage) == [3, 0, 5])
+            #expect(storage.deferredHardState == nil)
             try storage.save(hardState: HardState(term: Term(3), vote: NodeID(2), commit: LogIndex(6)), entries: [])
-            #expect(storage.unsyncedSaves == 2)
+            #expect(try Self.stored(storage) == [3, 2, 6])
+            #expect(try Self.afterCrash(path).hardState == HardState(term: Term(3), vote: NodeID(2), commit: LogIndex(6)))
+            try storage.save(hardState: HardState(term: Term(3), vote: NodeID(2), commit: LogIndex(6)), entries: Self.entries(7...7, term: 3))
+            try storage.save(hardState: HardState(term: Term(3), vote: NodeID(2), commit: LogIndex(7)), entries: [])
+            #expect(storage.deferredSaves == 4)
+            #expect(try Self.stored(storage) == [3, 2, 6])
+            // A clean close writes it: a restart after a clean stop keeps the commit index.
             storage.close()
-            // Written all the same: a process crash loses nothing (only an OS crash can lose
-            // the commit index, which the leader teaches again).
             let reopened = try SQLiteLogStorage(path: path)
-            #expect(try reopened.load().hardState == HardState(term: Term(3), vote: NodeID(2), commit: LogIndex(6)))
+            #expect(try reopened.load().hardState == HardState(term: Term(3), vote: NodeID(2), commit: LogIndex(7)))
+            reopened.close()
         }
     }
 
@@ -51,9 +81,11 @@ import Testing
             let reopened = try SQLiteLogStorage(path: path)
             _ = try reopened.load()
             try reopened.save(hardState: HardState(term: Term(5), vote: NodeID(3), commit: LogIndex(2)), entries: [])
-            #expect(reopened.unsyncedSaves == 1)
+            #expect(reopened.deferredSaves == 1)
             try reopened.save(hardState: HardState(term: Term(6), vote: nil, commit: LogIndex(2)), entries: [])
-            #expect(reopened.unsyncedSaves == 1)
+            #expect(reopened.deferredSaves == 1)
+            #expect(reopened.deferredHardState == nil)
+            reopened.close()
         }
     }
 }

@@ -62,11 +62,17 @@ public struct Message: Sendable, Hashable {
         public var prevLogTerm: Term
         public var entries: [Entry]
         public var commit: LogIndex
-        public init(prevLogIndex: LogIndex, prevLogTerm: Term, entries: [Entry], commit: LogIndex) {
+        /// A commit notice: an append without entries that the follower answers only with a
+        /// rejection. The leader sends one when its commit index moves and the follower's
+        /// progress is known (replicate state); an answer would tell it nothing new. Never set
+        /// together with entries.
+        public var quiet: Bool
+        public init(prevLogIndex: LogIndex, prevLogTerm: Term, entries: [Entry], commit: LogIndex, quiet: Bool = false) {
             self.prevLogIndex = prevLogIndex
             self.prevLogTerm = prevLogTerm
             self.entries = entries
             self.commit = commit
+            self.quiet = quiet
         }
     }
 

@@ -5,7 +5,7 @@ extension MessageCodec {
         switch payload {
         case .voteRequest: .voteRequest
         case .voteResponse: .voteResponse
-        case .append: .append
+        case .append(let a): a.quiet ? .commitNotice : .append
         case .appendResponse: .appendResponse
         case .heartbeat: .heartbeat
         case .heartbeatResponse: .heartbeatResponse
@@ -28,6 +28,10 @@ extension MessageCodec {
             out.appendVarint(a.prevLogIndex.rawValue)
             out.appendVarint(a.prevLogTerm.rawValue)
             out.appendVarint(a.commit.rawValue)
+            if a.quiet {
+                precondition(a.entries.isEmpty, "a quiet append (commit notice) carries no entries")
+                break
+            }
             out.appendVarint(UInt64(a.entries.count))
             for entry in a.entries { out.appendEntry(entry) }
         case .appendResponse(let r):
@@ -79,6 +83,11 @@ extension ByteReader {
             return .voteResponse(.init(preVote: preVote, granted: granted))
         case .append:
             return .append(try append())
+        case .commitNotice:
+            let prevLogIndex = try readIndex("prev log index")
+            let prevLogTerm = try readTerm("prev log term")
+            let commit = try readIndex("append commit")
+            return .append(.init(prevLogIndex: prevLogIndex, prevLogTerm: prevLogTerm, entries: [], commit: commit, quiet: true))
         case .appendResponse:
             let (reject, _) = try flags("append response flags", bitCount: 1)
             let index = try readIndex("append response index")

@@ -16,6 +16,7 @@
 //   8 timeoutNow        (nothing)
 //   9 readIndexRequest  length context
 //  10 readIndexResponse index  length context
+//  11 commitNotice      prevLogIndex  prevLogTerm  commit        (an append with quiet set, no entries)
 // Decoding is strict: unknown version, tag or flag bits, node id 0, non-shortest varints,
 // unsorted sets, lengths beyond the input and trailing bytes are all errors, so every accepted
 // byte string is the unique encoding of its message.
@@ -84,4 +85,5 @@ enum PayloadTag: UInt8 {
     case timeoutNow = 8
     case readIndexRequest = 9
     case readIndexResponse = 10
+    case commitNotice = 11
 }

@@ -3,9 +3,11 @@
 
 extension RaftNode {
     mutating func handleAppend(from leaderID: NodeID, _ append: Message.Append) {
+        // A commit notice (quiet, no entries) is answered only with a rejection.
+        let answer = !(append.quiet && append.entries.isEmpty)
         if append.prevLogIndex < log.committed {
             // Everything up to our commit index already matches; say so.
-            send(to: leaderID, .appendResponse(.init(index: log.committed, reject: false)), afterPersist: true)
+            if answer { send(to: leaderID, .appendResponse(.init(index: log.committed, reject: false)), afterPersist: true) }
             return
         }
         guard log.matchTerm(append.prevLogIndex, append.prevLogTerm) else {
@@ -25,7 +27,7 @@ extension RaftNode {
         let lastNew = append.prevLogIndex + UInt64(append.entries.count)
         commit(to: min(append.commit, lastNew))
         // The answer claims the entries are stored: it waits for their persistence.
-        send(to: leaderID, .appendResponse(.init(index: lastNew, reject: false)), afterPersist: true)
+        if answer { send(to: leaderID, .appendResponse(.init(index: lastNew, reject: false)), afterPersist: true) }
     }
 
     /// An acknowledgement still waiting for the persist that covers an index from `index` on

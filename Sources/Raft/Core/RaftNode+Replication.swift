@@ -39,19 +39,24 @@ extension RaftNode {
         }
     }
 
-    /// Sends every follower what it lacks (or an empty append carrying the commit index).
+    /// Sends every follower what it lacks (or an empty append carrying the commit index: a
+    /// quiet one, answered only if rejected, to a follower in replicate state).
     mutating func broadcastAppend(_ state: inout LeaderState) {
         for i in state.progress.indices {
             var sendIfEmpty = true
-            while sendAppend(&state.progress[i], sendIfEmpty: sendIfEmpty) { sendIfEmpty = false }
+            while sendAppend(&state.progress[i], sendIfEmpty: sendIfEmpty, quietIfEmpty: true) { sendIfEmpty = false }
         }
     }
 
     /// Sends one append to `progress` if flow control allows; a snapshot when the entries it
     /// needs are compacted. Returns false when nothing was sent.
     /// `force` sends even when the in-flight window is full (recovery after lost appends).
+    /// `quietIfEmpty` makes an empty append to a follower in replicate state a commit notice:
+    /// its answer would only repeat a match the leader knows or will learn from the answers to
+    /// appends in flight. Probes, and the forced appends that recover lost answers, are never
+    /// quiet: their answers are the point.
     @discardableResult
-    mutating func sendAppend(_ progress: inout Progress, sendIfEmpty: Bool, force: Bool = false) -> Bool {
+    mutating func sendAppend(_ progress: inout Progress, sendIfEmpty: Bool, force: Bool = false, quietIfEmpty: Bool = false) -> Bool {
         let windowFull = progress.state == .replicate && progress.inflights.isFull
         guard !progress.isPaused || (force && windowFull) else { return false }
         let prevIndex = progress.next.previous
@@ -63,7 +68,9 @@ extension RaftNode {
             return sendSnapshot(&progress)
         }
         if entries.isEmpty && !sendIfEmpty { return false }
-        let append = Message.Append(prevLogIndex: prevIndex, prevLogTerm: prevTerm, entries: entries, commit: log.committed)
+        let quiet = quietIfEmpty && entries.isEmpty && progress.state == .replicate && !windowFull
+        let append = Message.Append(
+            prevLogIndex: prevIndex, prevLogTerm: prevTerm, entries: entries, commit: log.committed, quiet: quiet)
         send(to: progress.id, .append(append))
         progress.sentAppend(last: entries.last?.index)
         return true

@@ -1,5 +1,6 @@
 // The durable Raft log: one SQLite database file per node, WAL mode, synchronous=FULL, one
-// transaction (so one WAL fsync) per `save`, except a save of a commit index alone (no fsync).
+// transaction (so one WAL fsync) per `save` of entries, term or vote; the commit index is written
+// only with a new term or vote, or at `close`.
 // Schema and creation in +Schema, load-time validation in +Load, row checksums in +Checksum.
 
 import SQLite
@@ -37,8 +38,10 @@ public final class SQLiteLogStorage: LogStorage {
     private(set) var lastIndex: LogIndex = .zero
     /// Term and vote as last written with an fsync (nil: not known yet).
     private var syncedTermAndVote: (term: Term, vote: NodeID?)?
-    /// Saves written without an fsync (a commit index alone), for tests.
-    private(set) var unsyncedSaves = 0
+    /// The hard state last saved, when only its commit index moved since the last write (see `save`).
+    private(set) var deferredHardState: HardState?
+    /// Saves whose hard state moved only the commit index (not written), for tests.
+    private(set) var deferredSaves = 0
 
     /// Opens the log at `path`, creating an empty one if no file exists there. `nodeID`, when
     /// given, is recorded in a new file and must match the one recorded in an existing file.
@@ -68,8 +71,14 @@ public final class SQLiteLogStorage: LogStorage {
         (snapshotIndex, lastIndex) = try readBounds()
     }
 
-    /// Closes the database. Every later call throws `.io`.
+    /// Closes the database, writing a deferred commit index first (a clean stop keeps it).
+    /// Every later call throws `.io`.
     public func close() {
+        if let deferred = deferredHardState, failure == nil, !isClosed {
+            // Best effort: the commit index is re-learned from the leader if this fails.
+            try? write(deferred, [])
+            deferredHardState = nil
+        }
         connection.close()
         isClosed = true
     }
@@ -88,46 +97,36 @@ public final class SQLiteLogStorage: LogStorage {
         try guarded { () throws(LogStorageError) in
             guard hardState != nil || !entries.isEmpty else { return }
             if let first = entries.first { try checkAppendable(entries, first: first) }
-            // Only the commit index moved: written without an fsync, as etcd's WAL does
-            // (`raft.MustSync`). Losing it to an OS crash only makes the node re-learn a commit
-            // index from the leader; term, vote and entries are always synced, and the next
-            // synced write carries this one's frames with it. The leader saves a commit advance
-            // after each round it answers; synced, that fsync delayed the next proposal.
-            let commitOnly = entries.isEmpty && hardState.map { state in
-                syncedTermAndVote.map { $0.term == state.term && $0.vote == state.vote } ?? false
+            // A hard state whose commit index alone moved is not written: it waits for the next
+            // change of term or vote, or `close`. etcd writes it but syncs it only with entries,
+            // term or vote (`raft.MustSync`); after a crash the node re-learns it from the leader
+            // either way. Writing it cost every node a SQLite transaction per round of commits,
+            // and a second WAL page in every batch of entries.
+            let termOrVoteMoved = hardState.map { state in
+                syncedTermAndVote.map { $0.term != state.term || $0.vote != state.vote } ?? true
             } ?? false
-            // No checkpoint either while unsynced: one would copy frames into the database file
-            // without syncing it, and a later WAL restart could then overwrite them.
-            if commitOnly {
-                try Self.sqlite("relax sync") { () throws(SQLiteError) in
-                    try connection.execute("PRAGMA synchronous=OFF; PRAGMA wal_autocheckpoint=0")
+            if !termOrVoteMoved {
+                if let hardState {
+                    deferredHardState = hardState
+                    deferredSaves += 1
                 }
-            }
-            var failed: LogStorageError?
-            do throws(LogStorageError) {
+                if !entries.isEmpty { try write(nil, entries) }
+            } else {
                 try write(hardState, entries)
-            } catch {
-                failed = error
+                deferredHardState = nil
+                if let hardState { syncedTermAndVote = (hardState.term, hardState.vote) }
             }
-            if commitOnly {
-                try Self.sqlite("restore sync") { () throws(SQLiteError) in
-                    try connection.execute("PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=\(Self.autoCheckpointPages)")
-                }
-            }
-            if let failed { throw failed }
-            if commitOnly { unsyncedSaves += 1 }
-            if let hardState, !commitOnly { syncedTermAndVote = (hardState.term, hardState.vote) }
             if let last = entries.last { lastIndex = last.index }
         }
     }
 
-    /// SQLite's default, which this connection otherwise keeps.
-    static let autoCheckpointPages = 1000
-
     private func write(_ hardState: HardState?, _ entries: [Entry]) throws(LogStorageError) {
         try transaction("save") { () throws(SQLiteError) in
             if let first = entries.first {
-                try connection.run("DELETE FROM entries WHERE log_index >= ?", [.integer(Int64(first.index.rawValue))])
+                // Overwriting a suffix (a new leader's entries): the old ones go first.
+                if first.index <= lastIndex {
+                    try connection.run("DELETE FROM entries WHERE log_index >= ?", [.integer(Int64(first.index.rawValue))])
+                }
                 let insert = try connection.cached(
                     "INSERT INTO entries(log_index, term, kind, data, crc) VALUES (?, ?, ?, ?, ?)")
                 for entry in entries { try insertEntry(entry, with: insert) }

@@ -70,7 +70,7 @@ struct TraceRing {
             return head + "\(v.preVote ? "preVote" : "vote")Resp(\(v.granted ? "granted" : "rejected"))"
         case .append(let a):
             let range = a.entries.isEmpty ? "none" : "\(a.entries[0].index)…\(a.entries[a.entries.count - 1].index)"
-            return head + "append(prev \(a.prevLogIndex)/\(a.prevLogTerm), entries \(range), commit \(a.commit))"
+            return head + "append(prev \(a.prevLogIndex)/\(a.prevLogTerm), entries \(range), commit \(a.commit)\(a.quiet ? ", quiet" : ""))"
         case .appendResponse(let r):
             return head + "appendResp(\(r.reject ? "reject" : "ok") \(r.index), hint \(r.hintIndex)/\(r.hintTerm))"
         case .heartbeat(let h): return head + "heartbeat(commit \(h.commit), ctx \(h.context.count)B)"
