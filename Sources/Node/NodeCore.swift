@@ -35,6 +35,7 @@ public final class NodeCore: Service, Sendable {
         // Both are Sendable classes; the tuple is only swapped under the mutex.
         let driver: RaftDriver<StoreMachine>
         let transport: PeerTransport
+        let raftLoop: MultiThreadedEventLoopGroup
     }
 
     public convenience init(config: ValidatedNodeConfig, logger: Logger,
@@ -67,6 +68,7 @@ public final class NodeCore: Service, Sendable {
         logger.info("stopping")
         running.driver.stop()
         await running.transport.shutdown()
+        try? await running.raftLoop.shutdownGracefully()
         state.withLock { $0 = nil }
     }
 
@@ -122,12 +124,14 @@ public final class NodeCore: Service, Sendable {
         let fetcher = SnapshotFetcher(files: snapshotFiles, secret: config.secret, apiAddresses: config.apiAddresses,
                                       logger: logger, tls: config.tls)
         let sink = DriverSink(fetcher: fetcher)
+        // The Raft driver and the peer connections share one thread of their own (see RaftDriver).
+        let raftLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let transport = PeerTransport(selfID: config.id, listen: config.peerListen, peers: config.peers,
-                                      secret: config.secret, group: group, sink: sink, logger: logger, tls: config.tls)
+                                      secret: config.secret, group: raftLoop, sink: sink, logger: logger, tls: config.tls)
         let logger = logger
         let driver = RaftDriver(
             raft: raft, storage: storage, machine: StoreMachine(store: store, observer: ApplyObserver(changes: changes, metrics: metrics)),
-            timing: .init(tick: .milliseconds(config.config.tickMs)), logger: logger,
+            timing: .init(tick: .milliseconds(config.config.tickMs)), logger: logger, eventLoop: raftLoop.next(),
             send: { transport.send($0) },
             onStatus: { [weak self] status in
                 self?.latestStatus.withLock { $0 = status }
@@ -147,8 +151,15 @@ public final class NodeCore: Service, Sendable {
             metrics: metrics)
         sink.driver.withLock { $0 = driver }
         driver.start()
-        try await transport.start()
-        let running = Running(driver: driver, transport: transport)
+        do {
+            try await transport.start()
+        } catch {
+            driver.stop()
+            await transport.shutdown()
+            try? await raftLoop.shutdownGracefully()
+            throw error
+        }
+        let running = Running(driver: driver, transport: transport, raftLoop: raftLoop)
         state.withLock { $0 = running }
         return running
     }

@@ -75,8 +75,14 @@ final class PeerLink: @unchecked Sendable {
         try? await channel?.close()
     }
 
+    /// On the link's own loop (the node's Raft driver shares it) the messages are written at
+    /// once: deferred, an append would wait behind the driver's fsync in the same turn.
     func send(_ messages: [Message]) {
-        eventLoop.execute { self.write(messages) }
+        if eventLoop.inEventLoop {
+            write(messages)
+        } else {
+            eventLoop.execute { self.write(messages) }
+        }
     }
 
     private func write(_ messages: [Message]) {
