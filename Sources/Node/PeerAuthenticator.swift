@@ -19,31 +19,35 @@ struct PeerAuthenticator: Sendable {
         return (0..<PeerFrame.nonceBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    /// The server's proof, sent with its challenge.
-    func serverProof(clientNonce: [UInt8], serverNonce: [UInt8], from: NodeID, to: NodeID) -> [UInt8] {
-        mac(label: 0x53, clientNonce, serverNonce, from, to)
+    /// The server's proof, sent with its challenge. `version` is the hello's protocol version,
+    /// bound into both proofs.
+    func serverProof(clientNonce: [UInt8], serverNonce: [UInt8], from: NodeID, to: NodeID,
+                     version: UInt8 = PeerFrame.protocolVersion) -> [UInt8] {
+        mac(label: 0x53, version, clientNonce, serverNonce, from, to)
     }
 
     /// The client's proof, sent in `auth`.
-    func clientProof(clientNonce: [UInt8], serverNonce: [UInt8], from: NodeID, to: NodeID) -> [UInt8] {
-        mac(label: 0x43, clientNonce, serverNonce, from, to)
+    func clientProof(clientNonce: [UInt8], serverNonce: [UInt8], from: NodeID, to: NodeID,
+                     version: UInt8 = PeerFrame.protocolVersion) -> [UInt8] {
+        mac(label: 0x43, version, clientNonce, serverNonce, from, to)
     }
 
     /// Constant-time comparison (HMAC's own `isValidAuthenticationCode`).
-    func verify(_ proof: [UInt8], label: UInt8, clientNonce: [UInt8], serverNonce: [UInt8], from: NodeID, to: NodeID) -> Bool {
+    func verify(_ proof: [UInt8], label: UInt8, clientNonce: [UInt8], serverNonce: [UInt8], from: NodeID, to: NodeID,
+                version: UInt8 = PeerFrame.protocolVersion) -> Bool {
         HMAC<SHA256>.isValidAuthenticationCode(
-            proof, authenticating: transcript(label: label, clientNonce, serverNonce, from, to), using: key)
+            proof, authenticating: transcript(label: label, version, clientNonce, serverNonce, from, to), using: key)
     }
 
     static let serverLabel: UInt8 = 0x53
     static let clientLabel: UInt8 = 0x43
 
-    private func mac(label: UInt8, _ clientNonce: [UInt8], _ serverNonce: [UInt8], _ from: NodeID, _ to: NodeID) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: transcript(label: label, clientNonce, serverNonce, from, to), using: key))
+    private func mac(label: UInt8, _ version: UInt8, _ clientNonce: [UInt8], _ serverNonce: [UInt8], _ from: NodeID, _ to: NodeID) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: transcript(label: label, version, clientNonce, serverNonce, from, to), using: key))
     }
 
-    private func transcript(label: UInt8, _ clientNonce: [UInt8], _ serverNonce: [UInt8], _ from: NodeID, _ to: NodeID) -> [UInt8] {
-        var bytes: [UInt8] = [label, PeerFrame.protocolVersion]
+    private func transcript(label: UInt8, _ version: UInt8, _ clientNonce: [UInt8], _ serverNonce: [UInt8], _ from: NodeID, _ to: NodeID) -> [UInt8] {
+        var bytes: [UInt8] = [label, version]
         bytes += clientNonce
         bytes += serverNonce
         for id in [from.rawValue, to.rawValue] {

@@ -15,7 +15,13 @@ enum PeerFrame: Equatable {
     /// Encoded Raft messages (each `MessageCodec` bytes).
     case raftBatch([[UInt8]])
 
-    static let protocolVersion: UInt8 = 1
+    /// 2 added commit notices (`MessageCodec` tag 11), which a version-1 build cannot decode.
+    /// A node accepts hellos of either version. A link whose version-2 hello is closed before
+    /// the challenge (an older build refuses it) retries with version 1, and on a version-1
+    /// connection sends commit notices as the ordinary appends they replace, so a cluster can
+    /// be upgraded one node at a time.
+    static let protocolVersion: UInt8 = 2
+    static let oldestProtocolVersion: UInt8 = 1
     static let nonceBytes = 32
     static let proofBytes = 32
 

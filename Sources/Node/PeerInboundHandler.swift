@@ -12,7 +12,7 @@ final class PeerInboundHandler: ChannelInboundHandler {
 
     private enum State {
         case awaitingHello
-        case awaitingAuth(from: NodeID, clientNonce: [UInt8], serverNonce: [UInt8])
+        case awaitingAuth(from: NodeID, clientNonce: [UInt8], serverNonce: [UInt8], version: UInt8)
         case authenticated(NodeID)
         case closed
     }
@@ -79,7 +79,9 @@ final class PeerInboundHandler: ChannelInboundHandler {
     private func handle(_ frame: PeerFrame, context: ChannelHandlerContext) throws {
         switch (state, frame) {
         case (.awaitingHello, .hello(let version, let from, let to, let clientNonce)):
-            guard version == PeerFrame.protocolVersion else { throw PeerFrameError.badField("version \(version)") }
+            guard (PeerFrame.oldestProtocolVersion...limits.maxProtocolVersion).contains(version) else {
+                throw PeerFrameError.badField("version \(version)")
+            }
             guard to == selfID else { throw PeerFrameError.badField("hello addressed to \(to), this is \(selfID)") }
             guard from != selfID else { throw PeerFrameError.badField("hello from our own id") }
             if requireCertificate {
@@ -90,14 +92,15 @@ final class PeerInboundHandler: ChannelInboundHandler {
                 }
             }
             let serverNonce = PeerAuthenticator.nonce()
-            let proof = authenticator.serverProof(clientNonce: clientNonce, serverNonce: serverNonce, from: from, to: to)
-            state = .awaitingAuth(from: from, clientNonce: clientNonce, serverNonce: serverNonce)
+            let proof = authenticator.serverProof(clientNonce: clientNonce, serverNonce: serverNonce, from: from, to: to,
+                                                  version: version)
+            state = .awaitingAuth(from: from, clientNonce: clientNonce, serverNonce: serverNonce, version: version)
             var out = context.channel.allocator.buffer(capacity: 80)
             out.writePeerFrame(.challenge(nonce: serverNonce, proof: proof))
             context.writeAndFlush(wrapOutboundOut(out), promise: nil)
-        case (.awaitingAuth(let from, let clientNonce, let serverNonce), .auth(let proof)):
+        case (.awaitingAuth(let from, let clientNonce, let serverNonce, let version), .auth(let proof)):
             guard authenticator.verify(proof, label: PeerAuthenticator.clientLabel, clientNonce: clientNonce,
-                                       serverNonce: serverNonce, from: from, to: selfID)
+                                       serverNonce: serverNonce, from: from, to: selfID, version: version)
             else { throw PeerFrameError.badField("authentication failed for claimed node \(from)") }
             handshakeTimer?.cancel()
             limit.bytes = limits.maxFrameBytes

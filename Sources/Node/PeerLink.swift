@@ -12,7 +12,7 @@ final class PeerLink: @unchecked Sendable {
     private enum State {
         case idle
         case connecting
-        case handshaking(any Channel, clientNonce: [UInt8])
+        case handshaking(any Channel, clientNonce: [UInt8], version: UInt8)
         case ready(any Channel)
         case waiting
         case stopped
@@ -28,6 +28,11 @@ final class PeerLink: @unchecked Sendable {
     private let logger: Logger
     private let limits: PeerTransport.Limits
     private var state = State.idle
+    /// The version of the next hello: the newest, or 1 after a version-2 hello was closed
+    /// before the challenge (an older build refuses it); see `PeerFrame.protocolVersion`.
+    private var helloVersion: UInt8
+    /// The version of the connection in `.ready`.
+    private var readyVersion = PeerFrame.oldestProtocolVersion
     private var backoff: TimeAmount
     private var reconnectTask: Scheduled<Void>?
     private var droppedSinceReport = 0
@@ -55,6 +60,7 @@ final class PeerLink: @unchecked Sendable {
         self.logger = logger
         self.limits = limits
         self.backoff = limits.reconnectMin
+        self.helloVersion = limits.maxProtocolVersion
     }
 
     func start() {
@@ -66,7 +72,7 @@ final class PeerLink: @unchecked Sendable {
             self.reconnectTask?.cancel()
             let current: (any Channel)?
             switch self.state {
-            case .handshaking(let channel, _), .ready(let channel): current = channel
+            case .handshaking(let channel, _, _), .ready(let channel): current = channel
             default: current = nil
             }
             self.state = .stopped
@@ -94,7 +100,7 @@ final class PeerLink: @unchecked Sendable {
         var batch: [[UInt8]] = []
         var batchBytes = 0
         for message in messages {
-            let bytes = MessageCodec.encode(message)
+            let bytes = MessageCodec.encode(readyVersion >= 2 ? message : Self.withoutNotices(message))
             if !batch.isEmpty && batchBytes + bytes.count + 64 > limits.maxFrameBytes {
                 buffer.writePeerFrame(.raftBatch(batch))
                 batch.removeAll(keepingCapacity: true)
@@ -109,6 +115,15 @@ final class PeerLink: @unchecked Sendable {
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenComplete { _ in self.queuedBytes.subtract(size, ordering: .relaxed) }
         channel.writeAndFlush(buffer, promise: written)
+    }
+
+    /// A commit notice as the ordinary (answered) append it replaces, for a version-1 peer.
+    static func withoutNotices(_ message: Message) -> Message {
+        guard case .append(var append) = message.payload, append.quiet else { return message }
+        append.quiet = false
+        var plain = message
+        plain.payload = .append(append)
+        return plain
     }
 
     private func drop(_ count: Int) {
@@ -165,29 +180,31 @@ final class PeerLink: @unchecked Sendable {
             return
         }
         let nonce = PeerAuthenticator.nonce()
-        state = .handshaking(channel, clientNonce: nonce)
+        state = .handshaking(channel, clientNonce: nonce, version: helloVersion)
         var buffer = channel.allocator.buffer(capacity: 64)
-        buffer.writePeerFrame(.hello(version: PeerFrame.protocolVersion, from: selfID, to: peer, nonce: nonce))
+        buffer.writePeerFrame(.hello(version: helloVersion, from: selfID, to: peer, nonce: nonce))
         channel.writeAndFlush(buffer, promise: nil)
     }
 
     /// From the handler: a frame from the server side.
     func received(_ frame: PeerFrame, on channel: any Channel) {
-        guard case .handshaking(let current, let clientNonce) = state, current === channel,
+        guard case .handshaking(let current, let clientNonce, let version) = state, current === channel,
               tls?.accepts(channel) ?? true,
               case .challenge(let serverNonce, let proof) = frame,
               authenticator.verify(proof, label: PeerAuthenticator.serverLabel, clientNonce: clientNonce,
-                                   serverNonce: serverNonce, from: selfID, to: peer)
+                                   serverNonce: serverNonce, from: selfID, to: peer, version: version)
         else {
             logger.warning("peer failed the handshake; closing")
             channel.close(promise: nil)
             return
         }
-        let answer = authenticator.clientProof(clientNonce: clientNonce, serverNonce: serverNonce, from: selfID, to: peer)
+        let answer = authenticator.clientProof(clientNonce: clientNonce, serverNonce: serverNonce, from: selfID, to: peer,
+                                               version: version)
         var buffer = channel.allocator.buffer(capacity: 64)
         buffer.writePeerFrame(.auth(proof: answer))
         channel.writeAndFlush(buffer, promise: nil)
         state = .ready(channel)
+        readyVersion = version
         backoff = limits.reconnectMin
         if droppedSinceReport > 0 {
             logger.info("peer connected", metadata: ["droppedWhileDown": "\(droppedSinceReport)"])
@@ -198,7 +215,13 @@ final class PeerLink: @unchecked Sendable {
     /// From the handler: the connection closed or failed.
     func closed(_ channel: any Channel) {
         switch state {
-        case .handshaking(let current, _) where current === channel, .ready(let current) where current === channel:
+        case .handshaking(let current, _, let version) where current === channel:
+            // Closed before the challenge: an older build refuses our version (or the peer went
+            // away mid-handshake). Alternate, so an upgraded peer is tried at the newest again.
+            helloVersion = version > PeerFrame.oldestProtocolVersion ? PeerFrame.oldestProtocolVersion : limits.maxProtocolVersion
+            scheduleReconnect()
+        case .ready(let current) where current === channel:
+            helloVersion = limits.maxProtocolVersion
             scheduleReconnect()
         default:
             break

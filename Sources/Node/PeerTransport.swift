@@ -36,6 +36,8 @@ final class PeerTransport: Sendable {
         var handshakeTimeout = TimeAmount.seconds(5)
         var writeBufferHighWaterMark = 8 << 20
         var reconnectMin = TimeAmount.milliseconds(20)
+        /// The newest peer protocol version this node speaks; tests set 1 to play an older build.
+        var maxProtocolVersion = PeerFrame.protocolVersion
         var reconnectMax = TimeAmount.seconds(2)
     }
 

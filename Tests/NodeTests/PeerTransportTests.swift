@@ -53,7 +53,8 @@ private func heartbeat(from: UInt64, to: UInt64, term: UInt64 = 3) -> Message {
     }()
     let secret = Array("a-cluster-secret-of-32-bytes-...".utf8)
 
-    func pair(secretA: [UInt8]? = nil, secretB: [UInt8]? = nil) throws -> (PeerTransport, CollectingSink, PeerTransport, CollectingSink) {
+    func pair(secretA: [UInt8]? = nil, secretB: [UInt8]? = nil, limitsB: PeerTransport.Limits = .init())
+        throws -> (PeerTransport, CollectingSink, PeerTransport, CollectingSink) {
         let ports = try freePorts(2)
         let addresses = [NodeID(1): PeerAddress(host: "127.0.0.1", port: ports[0]),
                          NodeID(2): PeerAddress(host: "127.0.0.1", port: ports[1])]
@@ -62,8 +63,45 @@ private func heartbeat(from: UInt64, to: UInt64, term: UInt64 = 3) -> Message {
         let a = PeerTransport(selfID: NodeID(1), listen: addresses[NodeID(1)]!, peers: addresses, secret: secretA ?? secret,
                               group: group, sink: sinkA, logger: logger)
         let b = PeerTransport(selfID: NodeID(2), listen: addresses[NodeID(2)]!, peers: addresses, secret: secretB ?? secret,
-                              group: group, sink: sinkB, logger: logger)
+                              group: group, sink: sinkB, logger: logger, limits: limitsB)
         return (a, sinkA, b, sinkB)
+    }
+
+    static func notice(from: UInt64, to: UInt64) -> Message {
+        Message(from: NodeID(from), to: NodeID(to), term: Term(3), payload: .append(.init(
+            prevLogIndex: LogIndex(9), prevLogTerm: Term(3), entries: [], commit: LogIndex(9), quiet: true)))
+    }
+
+    /// Sends until `sink` has a message (the link may still be connecting), bounded.
+    func deliverOne(_ message: Message, over transport: PeerTransport, to sink: CollectingSink) async -> Message? {
+        var received: [Message] = []
+        for _ in 0..<200 where received.isEmpty {
+            transport.send([message])
+            received = await sink.waitFor(1, seconds: 0.05)
+        }
+        return received.first
+    }
+
+    /// A peer of an older build (protocol version 1) refuses a version-2 hello: the link retries
+    /// with version 1 and sends it commit notices as ordinary appends, which it can decode; the
+    /// older peer's own version-1 hellos are accepted. Two current peers keep notices quiet.
+    @Test func anOlderPeerGetsCommitNoticesAsOrdinaryAppends() async throws {
+        var old = PeerTransport.Limits()
+        old.maxProtocolVersion = 1
+        let (a, sinkA, b, sinkB) = try pair(limitsB: old)
+        try await a.start()
+        try await b.start()
+        defer { Task { await a.shutdown(); await b.shutdown() } }
+        var plain = Self.notice(from: 1, to: 2)
+        plain.payload = .append(.init(prevLogIndex: LogIndex(9), prevLogTerm: Term(3), entries: [], commit: LogIndex(9)))
+        #expect(await deliverOne(Self.notice(from: 1, to: 2), over: a, to: sinkB) == plain)
+        #expect(await deliverOne(heartbeat(from: 2, to: 1), over: b, to: sinkA) == heartbeat(from: 2, to: 1))
+
+        let (c, _, d, sinkD) = try pair()
+        try await c.start()
+        try await d.start()
+        defer { Task { await c.shutdown(); await d.shutdown() } }
+        #expect(await deliverOne(Self.notice(from: 1, to: 2), over: c, to: sinkD) == Self.notice(from: 1, to: 2))
     }
 
     @Test func deliversMessagesBothWaysAfterAuthentication() async throws {
