@@ -104,7 +104,6 @@ final class PeerTransport: Sendable {
         return channel.localAddress?.port ?? listen.port
     }
 
-    /// Sends messages, grouped per destination, one event-loop hop per peer. Never blocks.
     /// Bytes queued to each peer and not yet on the wire.
     var queuedBytes: [NodeID: Int] {
         links.mapValues { $0.queuedBytes.load(ordering: .relaxed) }
@@ -115,6 +114,8 @@ final class PeerTransport: Sendable {
         links.mapValues { $0.droppedTotal.load(ordering: .relaxed) }
     }
 
+    /// Sends messages, grouped per destination: written at once from the transport's own loop
+    /// (the Raft driver's), else one event-loop hop per peer. Never blocks.
     func send(_ messages: [Message]) {
         guard !messages.isEmpty else { return }
         var byPeer: [NodeID: [Message]] = [:]
