@@ -8,7 +8,9 @@ etcd-server), then for 1, 16 and 64 concurrent clients runs wrk against each lea
 creates a task (~200-byte payload) per request in a paused queue (creates only; nothing is
 dispatched meanwhile), etcd puts a 200-byte value through its JSON
 gateway. Both clusters run side by side and take turns, `--rounds` times per client count;
-each figure is the median round, and the table lists every round's rate. Then it measures the failover gap (kill -9 the leader under light write load: time to
+each figure is the median round, and the table lists every round's rate and the median round's
+CPU per write of the whole cluster (user + system time of its three processes from /proc,
+divided by the requests wrk made). Then it measures the failover gap (kill -9 the leader under light write load: time to
 the next successful write) and each node's resident memory. Prints one table. Every process it
 starts is stopped by PID when it ends, also on failure.
 """
@@ -141,10 +143,24 @@ def run_wrk(host, path, body, clients, seconds):
         if not m: return float("nan")
         v, unit = float(m.group(1)), m.group(2)
         return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+    total = re.search(r"(\d+) requests in", out)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
     return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "non2xx": int(bad.group(1)) if bad else 0,
+            "requests": int(total.group(1)) if total else 0,
             "socket_errors": errors.group(0) if errors else ""}
+
+def cpu_us(pids):
+    """CPU time (user + system) the processes have used, in µs, from /proc/<pid>/stat."""
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) * 1e6 / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
 
 def failover(cluster, trials):
     gaps = []
@@ -212,7 +228,12 @@ def main():
             for _ in range(args.rounds):
                 for c in clusters:
                     path, body = c.wrk_path_body()
-                    runs[c.name].append(run_wrk(c.api(c.leader()), path, body, clients, args.seconds))
+                    pids = list(c.pids().values())
+                    before = cpu_us(pids)
+                    run = run_wrk(c.api(c.leader()), path, body, clients, args.seconds)
+                    # The whole cluster's CPU per write (all three nodes; wrk not counted).
+                    run["cpu"] = (cpu_us(pids) - before) / max(run["requests"], 1)
+                    runs[c.name].append(run)
             for c in clusters:
                 ordered = sorted(runs[c.name], key=lambda r: r["rps"])
                 median = ordered[len(ordered) // 2]
@@ -235,6 +256,7 @@ def main():
         print(f"{f'writes/s, {clients} clients':44}{t['rps']:>14.0f}{e['rps']:>14.0f}{t['rps'] / e['rps']:>10.2f}  req/s")
         print(f"{f'p50 latency, {clients} clients':44}{t['p50']:>14.2f}{e['p50']:>14.2f}{t['p50'] / e['p50']:>10.2f}  ms")
         print(f"{f'p99 latency, {clients} clients':44}{t['p99']:>14.2f}{e['p99']:>14.2f}{t['p99'] / e['p99']:>10.2f}  ms")
+        print(f"{f'cluster CPU per write, {clients} clients':44}{t['cpu']:>14.0f}{e['cpu']:>14.0f}{t['cpu'] / max(e['cpu'], 1e-9):>10.2f}  us")
         rounds = lambda r: "/".join(f"{x:.0f}" for x in r["rounds"])
         print(f"{f'  rounds (req/s), {clients} clients':44}{rounds(t):>14} {rounds(e):>14}")
         if t["non2xx"] or e["non2xx"]:
