@@ -148,6 +148,8 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
 
     func start() {
         eventLoop.execute { [self] in
+            // For `top -H`, `perf` and stack dumps (NIO names its threads NIO-ELT-…).
+            Thread.current.name = "raft-driver"
             publishStatus()
             nextTick = ContinuousClock.now.advanced(by: timing.tick)
             let every = TimeAmount.nanoseconds(Int64(timing.tick.seconds * 1e9))
