@@ -47,7 +47,7 @@ enum DriverError: Error, Sendable, Equatable {
 /// send is stepped on the same thread, with no hand-off (two thread wake-ups fewer per message
 /// on each side; it blocks in fsync, so no other work may run there).
 ///
-/// Thread-safety: `inbox` and `turnScheduled` are guarded by `condition`; every other stored
+/// Thread-safety: `inbox` and `turnScheduled` are guarded by `inboxLock`; every other stored
 /// property is touched only on `eventLoop`, which is what makes `@unchecked Sendable` safe.
 final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     typealias Output = Machine.Output
@@ -74,9 +74,9 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
         var readTimeoutTicks: UInt64 = 500
     }
 
-    private let condition = NSCondition()
+    private let inboxLock = NSLock()
     private var inbox: [Input] = []
-    /// A turn is queued on the event loop and will take the inbox (guarded by `condition`).
+    /// A turn is queued on the event loop and will take the inbox (guarded by `inboxLock`).
     private var turnScheduled = false
     let eventLoop: any EventLoop
     private var tickTask: RepeatedTask?
@@ -201,9 +201,9 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     }
 
     private func enqueue(_ input: Input, orFail: (() -> Void)? = nil) {
-        condition.lock()
+        inboxLock.lock()
         if stopping {
-            condition.unlock()
+            inboxLock.unlock()
             orFail?()
             return
         }
@@ -211,7 +211,7 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
         if case .stop = input { stopping = true }
         let schedule = !turnScheduled
         turnScheduled = true
-        condition.unlock()
+        inboxLock.unlock()
         // On the loop itself (peer input) this queues the turn behind the current task without
         // a wake-up; inputs that arrive before it runs share it.
         if schedule { eventLoop.execute { [self] in runTurn() } }
@@ -222,11 +222,11 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     private func runTurn() {
         eventLoop.preconditionInEventLoop()
         guard !ended else { return }
-        condition.lock()
+        inboxLock.lock()
         let inputs = inbox
         inbox.removeAll(keepingCapacity: true)
         turnScheduled = false
-        condition.unlock()
+        inboxLock.unlock()
         if !turn(inputs) {
             ended = true
             tickTask?.cancel()
@@ -534,11 +534,11 @@ final class RaftDriver<Machine: ReplicatedStateMachine>: @unchecked Sendable {
         pendingReads.removeAll()
         for waiting in readsAwaitingApply { waiting.fail(error) }
         readsAwaitingApply.removeAll()
-        condition.lock()
+        inboxLock.lock()
         let leftovers = inbox
         inbox.removeAll()
         stopping = true
-        condition.unlock()
+        inboxLock.unlock()
         for input in leftovers {
             switch input {
             case .propose(_, _, let onFailed), .configurationChange(_, _, let onFailed): onFailed(error)
