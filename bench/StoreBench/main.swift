@@ -108,8 +108,42 @@ func decodeThroughput(tasks: Int) throws -> BenchRow {
                     note: "\(Int(Double(entries.count) / cpu)) cmd per CPU-s; \(bytes / entries.count) bytes/entry")
 }
 
+/// Creates alone, as a node applies them at 64 clients (issue 4's write path): batches of
+/// `batch` in a transaction committed every 800 entries (the node's 100 ms at 8,000 writes/s).
+func createThroughput(batch: Int, tasks: Int) throws -> BenchRow {
+    let store = try StateStore(path: workDirectory.appendingPathComponent("create-\(batch).db").path)
+    defer { store.close() }
+    _ = try store.apply(entries: setupEntries(startIndex: 1))
+    store.deferCommits = true
+    let first = store.appliedIndex + 1
+    let entries = (0..<tasks).map { i in
+        LogEntry(index: first + UInt64(i), term: 1, data: Command.createTask(task(i, scheduleMs: 0)).encoded())
+    }
+    let clock = ContinuousClock()
+    let start = clock.now
+    let cpuStart = cpuSeconds()
+    var offset = 0
+    var failed = 0
+    while offset < entries.count {
+        let end = min(offset + batch, entries.count)
+        for result in try store.apply(entries: Array(entries[offset..<end])) {
+            if case .created = result.outcome { continue }
+            failed += 1
+        }
+        if (store.uncommitted?.entries ?? 0) >= 800 { try store.commitPending() }
+        offset = end
+    }
+    try store.commitPending()
+    let elapsed = seconds(clock.now - start)
+    let cpu = cpuSeconds() - cpuStart
+    precondition(failed == 0, "every create should apply, \(failed) did not")
+    return BenchRow(name: "apply creates, batch \(batch)", value: Double(entries.count) / elapsed, unit: "cmd/s",
+                    note: "\((cpu * 1e7 / Double(entries.count)).rounded() / 10) CPU-us per create; \(entries.count) creates")
+}
+
 var rows: [BenchRow] = []
 rows.append(try decodeThroughput(tasks: 40_000))
+rows.append(try createThroughput(batch: 16, tasks: 40_000))
 for (batch, tasks) in [(1, 5_000), (64, 20_000), (1024, 40_000)] {
     rows.append(try applyThroughput(batch: batch, tasks: tasks))
 }
