@@ -171,13 +171,22 @@ enum QuerySQL {
         "SELECT count(*) FROM tasks INDEXED BY tasks_by_executor WHERE lease_executor = ?"
     static let listByQueueState =
         "SELECT \(taskColumns) FROM tasks INDEXED BY tasks_by_queue_state WHERE queue = ? AND state = ? AND id > ? ORDER BY id LIMIT ?"
-    static let listByQueue =
-        "SELECT \(taskColumns) FROM tasks INDEXED BY tasks_by_queue WHERE queue = ? AND id > ? ORDER BY id LIMIT ?"
+    /// A queue's tasks in id order (?1 queue, ?2 after this id, ?3 limit), with no index of its
+    /// own: one `tasks_by_queue_state` range per state, which SQLite merges in id order
+    /// (a compound SELECT's ORDER BY) and stops reading at the limit.
+    static let listByQueue = queueTasksByID(columns: taskColumns, where: "id > ?2") + " LIMIT ?3"
     static let jobTaskCounts =
         "SELECT state, count(*) FROM tasks INDEXED BY tasks_by_job WHERE job_id = ? GROUP BY state"
     static let jobTasksInState = "SELECT id FROM tasks WHERE job_id = ? AND state = ? ORDER BY id LIMIT ?"
     static let queueCounts = "SELECT state, count FROM queue_counts WHERE queue = ? AND count > 0"
     static let expireCandidates =
         "SELECT id FROM tasks WHERE lease_until_ms IS NOT NULL AND lease_until_ms <= ? ORDER BY lease_until_ms, id LIMIT ?"
-    static let tasksOfQueue = "SELECT id FROM tasks WHERE queue = ? ORDER BY id"
+    static let tasksOfQueue = queueTasksByID(columns: "id", where: nil)
+
+    static func queueTasksByID(columns: String, where condition: String?) -> String {
+        TaskState.allCases.map { state in
+            "SELECT \(columns) FROM tasks INDEXED BY tasks_by_queue_state WHERE queue = ?1 AND state = '\(state.rawValue)'"
+                + (condition.map { " AND \($0)" } ?? "")
+        }.joined(separator: " UNION ALL ") + " ORDER BY id"
+    }
 }

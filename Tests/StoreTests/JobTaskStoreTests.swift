@@ -97,7 +97,7 @@ import Testing
         temp.store.close()
         let reopened = try StateStore(path: temp.path("state.db"))
         defer { reopened.close() }
-        #expect(try reopened.db.scalarInt("SELECT schema_version FROM meta") == 3)
+        #expect(try reopened.db.scalarInt("SELECT schema_version FROM meta") == StateStore.schemaVersion)
         #expect(try reopened.stateHash() == hash)
     }
 

@@ -1,0 +1,137 @@
+import Foundation
+import SQLite
+import Testing
+@testable import Store
+
+/// Schema version 4: the `tasks` table with OR-chain CHECKs and without `tasks_by_queue`, a
+/// version-3 file rebuilt to it when opened, and the listings that index served.
+@Suite struct SchemaUpgradeTests {
+    /// The `tasks` table and indexes exactly as schema version 3 created them.
+    static let versionThreeTasks = """
+    CREATE TABLE tasks (
+        id TEXT PRIMARY KEY,
+        queue TEXT NOT NULL,
+        name TEXT,
+        job_id TEXT,
+        kind TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        schedule_time_ms INTEGER NOT NULL,
+        dispatch_deadline_ms INTEGER NOT NULL,
+        create_time_ms INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'running', 'succeeded', 'dead', 'cancelled')),
+        attempts INTEGER NOT NULL,
+        first_attempt_ms INTEGER,
+        last_attempt_ms INTEGER,
+        last_outcome TEXT,
+        lease_executor TEXT,
+        lease_until_ms INTEGER,
+        fence INTEGER,
+        result BLOB,
+        last_error TEXT,
+        end_time_ms INTEGER,
+        -- a lease exists exactly while the task is leased or running
+        CHECK ((state IN ('leased', 'running')) = (lease_until_ms IS NOT NULL AND lease_executor IS NOT NULL AND fence IS NOT NULL))
+    ) STRICT;
+    CREATE INDEX tasks_by_queue ON tasks (queue, id);
+    CREATE INDEX tasks_by_queue_state ON tasks (queue, state, id);
+    CREATE INDEX tasks_due_by_queue ON tasks (queue, schedule_time_ms, id) WHERE state = 'queued';
+    CREATE INDEX tasks_due ON tasks (schedule_time_ms, id) WHERE state = 'queued';
+    CREATE INDEX tasks_by_lease_expiry ON tasks (lease_until_ms, id) WHERE lease_until_ms IS NOT NULL;
+    CREATE INDEX tasks_by_executor ON tasks (lease_executor, id) WHERE lease_executor IS NOT NULL;
+    CREATE INDEX tasks_by_job ON tasks (job_id, state, id) WHERE job_id IS NOT NULL;
+    """
+
+    /// Tasks of two queues in every state but `dead`, created out of id order.
+    func fill(_ s: TempStore) throws {
+        try s.apply(.createQueue(queueSpec("q")))
+        try s.apply(.createQueue(queueSpec("r")))
+        try s.apply(.registerExecutor(executorID: "e", node: "n", slots: 64, nowMs: t0))
+        for i in [7, 3, 11, 0, 5, 9, 1, 10, 4, 8, 2, 6] {
+            try s.apply(.createTask(taskSpec(String(format: "t%02d", i), queue: i % 3 == 0 ? "r" : "q")))
+        }
+        for id in ["t01", "t02", "t04", "t05", "t07"] {
+            guard case .assigned(let fence) = try s.apply(.assignTask(taskID: id, executorID: "e", leaseUntilMs: t0 + 60_000, nowMs: t0)) else {
+                Issue.record("\(id) not assigned"); return
+            }
+            if id == "t02" || id == "t04" { try s.apply(.startTask(taskID: id, fence: fence, nowMs: t0)) }
+            if id == "t05" { try s.apply(.completeTask(taskID: id, fence: fence, result: Data("ok".utf8), counters: [:], nowMs: t0)) }
+        }
+        try s.apply(.cancelTask(taskID: "t08", nowMs: t0))
+    }
+
+    func ids(_ page: Page<TaskRecord>) -> [String] { page.items.map(\.id) }
+
+    @Test func aVersionThreeFileIsRebuiltWithTheSameRows() throws {
+        let temp = try TempStore()
+        defer { temp.cleanup() }
+        try fill(temp)
+        let hash = try temp.store.stateHash()
+        let before = try temp.store.listTasks(queue: "q", pageSize: 100)
+        // Make the file what version 3 wrote: its tasks table, its indexes, its version.
+        try temp.store.db.execute("""
+            BEGIN;
+            CREATE TABLE tasks_copy AS SELECT * FROM tasks;
+            DROP TABLE tasks;
+            \(Self.versionThreeTasks)
+            INSERT INTO tasks SELECT * FROM tasks_copy;
+            DROP TABLE tasks_copy;
+            UPDATE meta SET schema_version = 3;
+            COMMIT;
+            """)
+        #expect(try temp.store.db.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'tasks_by_queue'") == 1)
+        temp.store.close()
+
+        let reopened = try StateStore(path: temp.path("state.db"))
+        defer { reopened.close() }
+        #expect(try reopened.db.scalarInt("SELECT schema_version FROM meta") == StateStore.schemaVersion)
+        #expect(try reopened.stateHash() == hash)
+        #expect(try reopened.db.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'tasks_by_queue'") == 0)
+        var indexes: Set<String> = []
+        try reopened.db.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'tasks' AND sql IS NOT NULL") { indexes.insert($0.text(0)) }
+        #expect(indexes == ["tasks_by_queue_state", "tasks_due_by_queue", "tasks_due", "tasks_by_lease_expiry", "tasks_by_executor", "tasks_by_job"])
+        let sql = try #require(try reopened.db.scalarText("SELECT sql FROM sqlite_schema WHERE name = 'tasks'"))
+        #expect(!sql.contains(" IN ("), "\(sql)")
+        #expect(try reopened.db.integrityProblem() == nil)
+        #expect(ids(try reopened.listTasks(queue: "q", pageSize: 100)) == ids(before))
+        // The rebuilt table still refuses what version 3 refused.
+        #expect(throws: (any Error).self) {
+            try reopened.db.execute("UPDATE tasks SET state = 'lost' WHERE id = 't01'")
+        }
+        #expect(throws: (any Error).self) {
+            try reopened.db.execute("UPDATE tasks SET state = 'queued' WHERE id = 't02'")  // still holds a lease
+        }
+    }
+
+    /// A new file has the version-4 table; its CHECKs refuse the same rows.
+    @Test func theChecksStillRefuseBadStates() throws {
+        try withStore { s in
+            try fill(s)
+            #expect(throws: (any Error).self) { try s.store.db.execute("UPDATE tasks SET state = 'lost' WHERE id = 't01'") }
+            #expect(throws: (any Error).self) { try s.store.db.execute("UPDATE tasks SET lease_until_ms = NULL WHERE id = 't02'") }
+            #expect(throws: (any Error).self) { try s.store.db.execute("UPDATE queues SET state = 'gone' WHERE name = 'q'") }
+            #expect(throws: (any Error).self) { try s.store.db.execute("UPDATE attempts SET outcome = 'maybe'") }
+            try s.store.db.execute("UPDATE tasks SET state = 'dead', lease_until_ms = NULL, lease_executor = NULL, fence = NULL WHERE id = 't01'")
+        }
+    }
+
+    /// Listing a queue in id order merges the per-state ranges: every page in order, no task
+    /// twice or missed, whatever the states.
+    @Test(arguments: [1, 2, 3, 5, 100])
+    func listingAQueuePagesInIDOrderAcrossStates(pageSize: Int) throws {
+        try withStore { s in
+            try fill(s)
+            var seen: [String] = []
+            var token: String?
+            for _ in 0..<20 {
+                let page = try s.store.listTasks(queue: "q", pageToken: token, pageSize: pageSize)
+                #expect(page.items.count <= pageSize)
+                seen += ids(page)
+                token = page.nextPageToken
+                if token == nil { break }
+            }
+            let expected = (0..<12).filter { $0 % 3 != 0 }.map { String(format: "t%02d", $0) }
+            #expect(seen == expected)
+            #expect(Set(try s.store.listTasks(queue: "q", pageSize: 100).items.map(\.state)).count == 5)
+        }
+    }
+}
