@@ -118,7 +118,7 @@ public final class NodeCore: Service, Sendable {
                             randomSeed: seed.next())
         logger.info("starting", metadata: [
             "term": "\(persistent.hardState.term.rawValue)", "lastIndex": "\(persistent.entries.last?.index.rawValue ?? 0)",
-            "applied": "\(store.appliedIndex)",
+            "applied": "\(store.appliedIndex)", "malloc": "\(Allocator.name)",
         ])
 
         let fetcher = SnapshotFetcher(files: snapshotFiles, secret: config.secret, apiAddresses: config.apiAddresses,

@@ -267,6 +267,15 @@ def main():
     for key, label in (("rss_rest", "max node RSS at rest"), ("rss_load", "max node RSS after load")):
         t, e = results[("trireme", key)], results[("etcd", key)]
         print(f"{label:44}{t:>14.1f}{e:>14.1f}{t / e:>10.2f}  MiB")
+    print(f"trireme binary's malloc: {malloc_of(TRIREME)}")
+
+def malloc_of(binary):
+    """jemalloc when the binary links it (Package.swift), else glibc's (or what ldd says)."""
+    try:
+        linked = subprocess.run(["ldd", binary], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (ldd failed)"
+    return "jemalloc" if "libjemalloc" in linked else "glibc"
 
 if __name__ == "__main__":
     main()
