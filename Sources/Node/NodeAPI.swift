@@ -105,8 +105,9 @@ struct NodeAPI: Sendable {
         fetch: @escaping @Sendable (StateStore, ApplyOutcome) throws -> T,
         render: @Sendable (T, ApplyOutcome) throws -> Response
     ) async throws -> Response {
-        guard let driver = core.driver, let status = core.status else { throw APIError(.unavailable, "node is starting") }
-        if status.role != .leader {
+        guard let driver = core.driver, let role = core.roleAndTerm?.role else { throw APIError(.unavailable, "node is starting") }
+        if role != .leader {
+            guard let status = core.status else { throw APIError(.unavailable, "node is starting") }
             return try await forward(request, status: status, driver: driver)
         }
         let command = try await build(request, context)
@@ -120,7 +121,7 @@ struct NodeAPI: Sendable {
         guard let fetched else { throw APIError(.internalError, "no result for an applied write") }
         var response = try render(try fetched.get(), outcome)
         response.headers[.raftIndex] = String(index)
-        response.headers[.raftTerm] = String(core.status?.term.rawValue ?? 0)
+        response.headers[.raftTerm] = String(core.roleAndTerm?.term.rawValue ?? 0)
         return response
     }
 
