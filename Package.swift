@@ -11,11 +11,14 @@ let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 // jemalloc replaces glibc's malloc in the `trireme` binary when the build machine has it
 // (Debian's libjemalloc-dev; `.ci/run` installs it). Swift allocates and frees on every
-// request and every log entry: with jemalloc a three-node cluster spends about a tenth less CPU
+// request and every log entry: with jemalloc a three-node cluster spends 5-10% less CPU
 // per write at 64 clients (bench/cluster/README.md). Without it the build links glibc's malloc
-// as before; `trireme serve` logs which ("malloc" in its "starting" line).
-let jemalloc = ["/usr/lib/x86_64-linux-gnu/libjemalloc.so", "/usr/lib/aarch64-linux-gnu/libjemalloc.so"]
-    .contains { FileManager.default.fileExists(atPath: $0) }
+// as before; `trireme serve` logs which ("malloc" in its "starting" line). TRIREME_MALLOC=glibc
+// in the build's environment keeps glibc's. SwiftPM caches this file's result per environment:
+// after installing or removing the library, `swift package purge-cache` makes it look again.
+let jemalloc = ProcessInfo.processInfo.environment["TRIREME_MALLOC"] != "glibc"
+    && ["/usr/lib/x86_64-linux-gnu/libjemalloc.so", "/usr/lib/aarch64-linux-gnu/libjemalloc.so"]
+        .contains { FileManager.default.fileExists(atPath: $0) }
 
 let package = Package(
     name: "Trireme",
