@@ -15,24 +15,20 @@ extension StateStore {
     ///   B-tree of the list for every row it writes, 15% of a task create's apply. And
     ///   `tasks_by_queue (queue, id)` is gone: a queue's tasks in id order are the merge of the
     ///   per-state ranges of `tasks_by_queue_state`, so each create writes one B-tree less.
-    ///   A version-3 file has its `tasks` table rebuilt when opened.
+    ///   A version-3 file has the four tables with such CHECKs (queues, tasks, jobs, attempts)
+    ///   rebuilt when opened (`rebuilt`).
     public static let schemaVersion: Int64 = 4
 
     /// In-place upgrades, by the version they start from. Each runs in one transaction.
     /// Adding an empty table changes no existing row, and only version-2 log entries write to
     /// it, so an upgraded replica stays equal to one that was created at version 2. Version 4
-    /// copies every task row unchanged.
+    /// rebuilds the four tables whose CHECKs changed, every row unchanged.
     static let migrations: [Int64: String] = [
         1: attemptsSQL + "\nUPDATE meta SET schema_version = 2 WHERE id = 1;",
         2: jobPresetsSQL + "\nUPDATE meta SET schema_version = 3 WHERE id = 1;",
-        // The documented way to change a table's constraints: a new table, the rows copied
-        // across, the old one (and its indexes) dropped, the new one renamed.
-        3: tasksSQL(name: "tasks_v4") + """
-
-            INSERT INTO tasks_v4 SELECT * FROM tasks;
-            DROP TABLE tasks;
-            ALTER TABLE tasks_v4 RENAME TO tasks;
-            """ + taskIndexesSQL + "\nUPDATE meta SET schema_version = 4 WHERE id = 1;",
+        3: rebuilt("queues", queuesSQL) + rebuilt("tasks", tasksSQL, indexes: taskIndexesSQL)
+            + rebuilt("jobs", jobsSQL, indexes: jobIndexesSQL) + rebuilt("attempts", attemptsSQL)
+            + "UPDATE meta SET schema_version = 4 WHERE id = 1;",
     ]
 
     /// `column = 'a' OR column = 'b' ...`: the CHECK form that costs no temporary B-tree.
@@ -40,34 +36,81 @@ extension StateStore {
         values.map { "\(column) = '\($0)'" }.joined(separator: " OR ")
     }
 
-    static func tasksSQL(name: String) -> String {
-        """
-        CREATE TABLE \(name) (
-            id TEXT PRIMARY KEY,
-            queue TEXT NOT NULL,
-            name TEXT,
-            job_id TEXT,
-            kind TEXT NOT NULL,
-            payload BLOB NOT NULL,
-            schedule_time_ms INTEGER NOT NULL,
-            dispatch_deadline_ms INTEGER NOT NULL,
-            create_time_ms INTEGER NOT NULL,
-            state TEXT NOT NULL CHECK (\(oneOf("state", ["queued", "leased", "running", "succeeded", "dead", "cancelled"]))),
-            attempts INTEGER NOT NULL,
-            first_attempt_ms INTEGER,
-            last_attempt_ms INTEGER,
-            last_outcome TEXT,
-            lease_executor TEXT,
-            lease_until_ms INTEGER,
-            fence INTEGER,
-            result BLOB,
-            last_error TEXT,
-            end_time_ms INTEGER,
-            -- a lease exists exactly while the task is leased or running
-            CHECK ((\(oneOf("state", ["leased", "running"]))) = (lease_until_ms IS NOT NULL AND lease_executor IS NOT NULL AND fence IS NOT NULL))
-        ) STRICT;
-        """
+    /// The documented way to change a table's constraints: the new definition under another
+    /// name, the rows copied across, the old table (and its indexes) dropped, the new one
+    /// renamed, its indexes created again. Every row stays as it was.
+    static func rebuilt(_ table: String, _ createSQL: String, indexes: String = "") -> String {
+        let definition = createSQL.replacingOccurrences(of: "CREATE TABLE \(table) (", with: "CREATE TABLE \(table)_v4 (")
+        precondition(definition != createSQL, "\(table): its CREATE TABLE must start with 'CREATE TABLE \(table) ('")
+        return definition + """
+
+            INSERT INTO \(table)_v4 SELECT * FROM \(table);
+            DROP TABLE \(table);
+            ALTER TABLE \(table)_v4 RENAME TO \(table);
+            \(indexes)
+
+            """
     }
+
+    static let tasksSQL = """
+    CREATE TABLE tasks (
+        id TEXT PRIMARY KEY,
+        queue TEXT NOT NULL,
+        name TEXT,
+        job_id TEXT,
+        kind TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        schedule_time_ms INTEGER NOT NULL,
+        dispatch_deadline_ms INTEGER NOT NULL,
+        create_time_ms INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (\(oneOf("state", ["queued", "leased", "running", "succeeded", "dead", "cancelled"]))),
+        attempts INTEGER NOT NULL,
+        first_attempt_ms INTEGER,
+        last_attempt_ms INTEGER,
+        last_outcome TEXT,
+        lease_executor TEXT,
+        lease_until_ms INTEGER,
+        fence INTEGER,
+        result BLOB,
+        last_error TEXT,
+        end_time_ms INTEGER,
+        -- a lease exists exactly while the task is leased or running
+        CHECK ((\(oneOf("state", ["leased", "running"]))) = (lease_until_ms IS NOT NULL AND lease_executor IS NOT NULL AND fence IS NOT NULL))
+    ) STRICT;
+    """
+
+    static let queuesSQL = """
+    CREATE TABLE queues (
+        name TEXT PRIMARY KEY,
+        state TEXT NOT NULL CHECK (\(oneOf("state", ["running", "paused", "disabled"]))),
+        max_dispatches_per_second REAL NOT NULL,
+        max_burst_size INTEGER NOT NULL,
+        max_concurrent_dispatches INTEGER NOT NULL,
+        max_attempts INTEGER NOT NULL,
+        min_backoff_ms INTEGER NOT NULL,
+        max_backoff_ms INTEGER NOT NULL,
+        max_doublings INTEGER NOT NULL,
+        max_retry_duration_ms INTEGER NOT NULL,
+        tombstone_window_ms INTEGER NOT NULL,
+        create_time_ms INTEGER NOT NULL,
+        purge_time_ms INTEGER
+    ) STRICT, WITHOUT ROWID;
+    """
+
+    static let jobsSQL = """
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        template TEXT NOT NULL,
+        parameters TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (\(oneOf("state", ["QUEUED", "RUNNING", "DONE", "FAILED", "CANCELLING", "CANCELLED"]))),
+        create_time_ms INTEGER NOT NULL,
+        start_time_ms INTEGER,
+        end_time_ms INTEGER,
+        error TEXT
+    ) STRICT, WITHOUT ROWID;
+    """
+
+    static let jobIndexesSQL = "CREATE INDEX jobs_by_state ON jobs (state, id);"
 
     static let taskIndexesSQL = """
     CREATE INDEX tasks_by_queue_state ON tasks (queue, state, id);
@@ -113,22 +156,8 @@ extension StateStore {
         applied_index INTEGER NOT NULL,
         applied_term INTEGER NOT NULL
     ) STRICT;
-    CREATE TABLE queues (
-        name TEXT PRIMARY KEY,
-        state TEXT NOT NULL CHECK (\(oneOf("state", ["running", "paused", "disabled"]))),
-        max_dispatches_per_second REAL NOT NULL,
-        max_burst_size INTEGER NOT NULL,
-        max_concurrent_dispatches INTEGER NOT NULL,
-        max_attempts INTEGER NOT NULL,
-        min_backoff_ms INTEGER NOT NULL,
-        max_backoff_ms INTEGER NOT NULL,
-        max_doublings INTEGER NOT NULL,
-        max_retry_duration_ms INTEGER NOT NULL,
-        tombstone_window_ms INTEGER NOT NULL,
-        create_time_ms INTEGER NOT NULL,
-        purge_time_ms INTEGER
-    ) STRICT, WITHOUT ROWID;
-    \(tasksSQL(name: "tasks"))
+    \(queuesSQL)
+    \(tasksSQL)
     \(taskIndexesSQL)
     -- per (queue, state) task counts, maintained by every state change
     CREATE TABLE queue_counts (
@@ -155,17 +184,8 @@ extension StateStore {
         expire_time_ms INTEGER NOT NULL
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expire_time_ms);
-    CREATE TABLE jobs (
-        id TEXT PRIMARY KEY,
-        template TEXT NOT NULL,
-        parameters TEXT NOT NULL,
-        state TEXT NOT NULL CHECK (\(oneOf("state", ["QUEUED", "RUNNING", "DONE", "FAILED", "CANCELLING", "CANCELLED"]))),
-        create_time_ms INTEGER NOT NULL,
-        start_time_ms INTEGER,
-        end_time_ms INTEGER,
-        error TEXT
-    ) STRICT, WITHOUT ROWID;
-    CREATE INDEX jobs_by_state ON jobs (state, id);
+    \(jobsSQL)
+    \(jobIndexesSQL)
     CREATE TABLE job_counters (
         job_id TEXT NOT NULL,
         name TEXT NOT NULL,

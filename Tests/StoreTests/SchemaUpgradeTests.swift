@@ -3,10 +3,61 @@ import SQLite
 import Testing
 @testable import Store
 
-/// Schema version 4: the `tasks` table with OR-chain CHECKs and without `tasks_by_queue`, a
-/// version-3 file rebuilt to it when opened, and the listings that index served.
+/// Schema version 4: OR-chain CHECKs and no `tasks_by_queue`, a version-3 file rebuilt to it
+/// when opened, and the listings that index served.
 @Suite struct SchemaUpgradeTests {
-    /// The `tasks` table and indexes exactly as schema version 3 created them.
+    /// The four tables version 4 rebuilds, with their indexes, exactly as version 3 created them.
+    static let versionThree: [(table: String, sql: String)] = [("queues", versionThreeQueues), ("tasks", versionThreeTasks),
+                                                              ("jobs", versionThreeJobs), ("attempts", versionThreeAttempts)]
+
+    static let versionThreeQueues = """
+    CREATE TABLE queues (
+        name TEXT PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('running', 'paused', 'disabled')),
+        max_dispatches_per_second REAL NOT NULL,
+        max_burst_size INTEGER NOT NULL,
+        max_concurrent_dispatches INTEGER NOT NULL,
+        max_attempts INTEGER NOT NULL,
+        min_backoff_ms INTEGER NOT NULL,
+        max_backoff_ms INTEGER NOT NULL,
+        max_doublings INTEGER NOT NULL,
+        max_retry_duration_ms INTEGER NOT NULL,
+        tombstone_window_ms INTEGER NOT NULL,
+        create_time_ms INTEGER NOT NULL,
+        purge_time_ms INTEGER
+    ) STRICT, WITHOUT ROWID;
+    """
+
+    static let versionThreeJobs = """
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        template TEXT NOT NULL,
+        parameters TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('QUEUED', 'RUNNING', 'DONE', 'FAILED', 'CANCELLING', 'CANCELLED')),
+        create_time_ms INTEGER NOT NULL,
+        start_time_ms INTEGER,
+        end_time_ms INTEGER,
+        error TEXT
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX jobs_by_state ON jobs (state, id);
+    """
+
+    static let versionThreeAttempts = """
+    CREATE TABLE attempts (
+        task_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        executor TEXT NOT NULL,
+        node TEXT,
+        fence INTEGER NOT NULL,
+        dispatch_time_ms INTEGER NOT NULL,
+        start_time_ms INTEGER,
+        end_time_ms INTEGER,
+        outcome TEXT CHECK (outcome IN ('succeeded', 'failed', 'lease_expired', 'deadline_exceeded', 'cancelled')),
+        error TEXT,
+        PRIMARY KEY (task_id, attempt)
+    ) STRICT, WITHOUT ROWID;
+    """
+
     static let versionThreeTasks = """
     CREATE TABLE tasks (
         id TEXT PRIMARY KEY,
@@ -57,6 +108,8 @@ import Testing
             if id == "t05" { try s.apply(.completeTask(taskID: id, fence: fence, result: Data("ok".utf8), counters: [:], nowMs: t0)) }
         }
         try s.apply(.cancelTask(taskID: "t08", nowMs: t0))
+        try s.apply(.createJob(JobSpec(id: "j", template: "WordCount", parameters: "{}",
+                                       tasks: [taskSpec("j-map0", queue: "r")], nowMs: t0)))
     }
 
     func ids(_ page: Page<TaskRecord>) -> [String] { page.items.map(\.id) }
@@ -67,18 +120,22 @@ import Testing
         try fill(temp)
         let hash = try temp.store.stateHash()
         let before = try temp.store.listTasks(queue: "q", pageSize: 100)
-        // Make the file what version 3 wrote: its tasks table, its indexes, its version.
-        try temp.store.db.execute("""
-            BEGIN;
-            CREATE TABLE tasks_copy AS SELECT * FROM tasks;
-            DROP TABLE tasks;
-            \(Self.versionThreeTasks)
-            INSERT INTO tasks SELECT * FROM tasks_copy;
-            DROP TABLE tasks_copy;
-            UPDATE meta SET schema_version = 3;
-            COMMIT;
-            """)
+        // Make the file what version 3 wrote: those tables, their indexes, its version.
+        for (table, sql) in Self.versionThree {
+            #expect(try temp.store.db.scalarInt("SELECT count(*) FROM \(table)") ?? 0 > 0, "\(table) has no rows to carry")
+            try temp.store.db.execute("""
+                BEGIN;
+                CREATE TABLE \(table)_copy AS SELECT * FROM \(table);
+                DROP TABLE \(table);
+                \(sql)
+                INSERT INTO \(table) SELECT * FROM \(table)_copy;
+                DROP TABLE \(table)_copy;
+                COMMIT;
+                """)
+        }
+        try temp.store.db.execute("UPDATE meta SET schema_version = 3")
         #expect(try temp.store.db.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'tasks_by_queue'") == 1)
+        #expect(try temp.store.db.scalarInt("SELECT count(*) FROM sqlite_schema WHERE sql LIKE '% IN (%'") == 4)
         temp.store.close()
 
         let reopened = try StateStore(path: temp.path("state.db"))
@@ -89,8 +146,8 @@ import Testing
         var indexes: Set<String> = []
         try reopened.db.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'tasks' AND sql IS NOT NULL") { indexes.insert($0.text(0)) }
         #expect(indexes == ["tasks_by_queue_state", "tasks_due_by_queue", "tasks_due", "tasks_by_lease_expiry", "tasks_by_executor", "tasks_by_job"])
-        let sql = try #require(try reopened.db.scalarText("SELECT sql FROM sqlite_schema WHERE name = 'tasks'"))
-        #expect(!sql.contains(" IN ("), "\(sql)")
+        #expect(try reopened.db.scalarInt("SELECT count(*) FROM sqlite_schema WHERE sql LIKE '% IN (%'") == 0)
+        #expect(try reopened.db.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'jobs_by_state'") == 1)
         #expect(try reopened.db.integrityProblem() == nil)
         #expect(ids(try reopened.listTasks(queue: "q", pageSize: 100)) == ids(before))
         // The rebuilt table still refuses what version 3 refused.
@@ -100,6 +157,9 @@ import Testing
         #expect(throws: (any Error).self) {
             try reopened.db.execute("UPDATE tasks SET state = 'queued' WHERE id = 't02'")  // still holds a lease
         }
+        #expect(throws: (any Error).self) { try reopened.db.execute("UPDATE queues SET state = 'gone' WHERE name = 'q'") }
+        #expect(throws: (any Error).self) { try reopened.db.execute("UPDATE jobs SET state = 'LOST' WHERE id = 'j'") }
+        #expect(throws: (any Error).self) { try reopened.db.execute("UPDATE attempts SET outcome = 'maybe'") }
     }
 
     /// A new file has the version-4 table; its CHECKs refuse the same rows.
