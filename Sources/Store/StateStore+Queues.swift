@@ -10,6 +10,7 @@ extension StateStore {
     }
 
     func queueInfo(_ name: String) throws -> QueueInfo? {
+        if let cached = queueCache[name] { return cached }
         let statement = try db.cached("""
             SELECT state, max_attempts, min_backoff_ms, max_backoff_ms, max_doublings, max_retry_duration_ms, tombstone_window_ms
             FROM queues WHERE name = ?
@@ -21,12 +22,20 @@ extension StateStore {
         let retry = RetryConfig(
             maxAttempts: statement.int(1), minBackoffMs: statement.int64(2), maxBackoffMs: statement.int64(3),
             maxDoublings: statement.int(4), maxRetryDurationMs: statement.int64(5))
-        return QueueInfo(state: state, retry: retry, tombstoneWindowMs: statement.int64(6))
+        let info = QueueInfo(state: state, retry: retry, tombstoneWindowMs: statement.int64(6))
+        queueCache[name] = info
+        return info
+    }
+
+    /// Every write to the `queues` table calls this before it runs.
+    func queuesChanged() {
+        queueCache.removeAll()
     }
 
     func createQueue(_ spec: QueueSpec) throws -> ApplyOutcome {
         guard try queueInfo(spec.name) == nil else { throw Rejection.queueExists }
         let r = spec.rateLimits, c = spec.retryConfig
+        queuesChanged()
         try db.run("""
             INSERT INTO queues (name, state, max_dispatches_per_second, max_burst_size, max_concurrent_dispatches,
                 max_attempts, min_backoff_ms, max_backoff_ms, max_doublings, max_retry_duration_ms,
@@ -42,6 +51,7 @@ extension StateStore {
 
     func updateQueue(_ spec: QueueSpec) throws -> ApplyOutcome {
         let r = spec.rateLimits, c = spec.retryConfig
+        queuesChanged()
         let changed = try db.run("""
             UPDATE queues SET max_dispatches_per_second = ?, max_burst_size = ?, max_concurrent_dispatches = ?,
                 max_attempts = ?, min_backoff_ms = ?, max_backoff_ms = ?, max_doublings = ?, max_retry_duration_ms = ?,
@@ -57,6 +67,7 @@ extension StateStore {
     }
 
     func setQueueState(_ name: String, _ state: QueueState) throws -> ApplyOutcome {
+        queuesChanged()
         let changed = try db.run("UPDATE queues SET state = ? WHERE name = ?", [.text(state.rawValue), .text(name)])
         guard changed == 1 else { throw Rejection.unknownQueue }
         return .ok
@@ -67,6 +78,7 @@ extension StateStore {
     func purgeQueue(_ name: String, nowMs: Milliseconds) throws -> ApplyOutcome {
         guard let queue = try queueInfo(name) else { throw Rejection.unknownQueue }
         let deleted = try removeAllTasks(queue: name, window: queue.tombstoneWindowMs, nowMs: nowMs)
+        queuesChanged()
         try db.run("UPDATE queues SET purge_time_ms = ? WHERE name = ?", [.integer(nowMs), .text(name)])
         return .counted(changed: deleted, rejected: 0)
     }
@@ -77,6 +89,7 @@ extension StateStore {
         // Its counts go entirely: pending deltas too, or the flush would bring rows back.
         pendingCounts = pendingCounts.filter { $0.key.queue != name }
         try db.run("DELETE FROM queue_counts WHERE queue = ?", [.text(name)])
+        queuesChanged()
         try db.run("DELETE FROM queues WHERE name = ?", [.text(name)])
         return .ok
     }

@@ -135,6 +135,7 @@ extension StateStore {
             outcome = try body()
         } catch let rejection as Rejection {
             try db.cached("ROLLBACK TO idem").step0()
+            queueCache.removeAll()
             pendingCounts = countsBefore
             outcome = .rejected(rejection)
         }
