@@ -7,7 +7,14 @@ import PackageDescription
 //   Store   <- Scheduler, Executor (which also uses Preprocess)
 //   Preprocess and API import nothing of ours
 //   Node wires everything and is the only module with sockets; trireme is the executable.
-let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+// Release builds of our modules use aggressive cross-module optimization: generic code of one
+// module (the store's, the node's) is specialised and inlined into its callers. Measured side
+// by side (bench/cluster/README.md): 2-13% more writes/s at 64 clients, ~8% less CPU per write.
+// Only our own targets: SwiftPM offers no way to set a dependency's flags from here.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+]
 
 // jemalloc replaces glibc's malloc in the `trireme` binary when the build machine has it
 // (Debian's libjemalloc-dev; `.ci/run` installs it). Swift allocates and frees on every
