@@ -25,8 +25,13 @@ extension NodeAPI {
                     id: TimeOrderedID.make(nowMs: now), queue: queue, name: body.name, kind: body.kind,
                     payload: Self.canonicalJSON(body.payload), scheduleTimeMs: scheduleTime, dispatchDeadlineMs: deadline,
                     nowMs: now, idempotencyKey: idempotencyKey))
-            }, fetch: { store, outcome in try Self.createdID(outcome).flatMap { try store.task($0) } },
-               render: { task, _ in try Self.render(task, queue: queue, status: .created) })
+            }, fetchCommand: { store, outcome, command in
+                guard let id = Self.createdID(outcome) else { return nil }
+                // A new task is exactly its spec (no read on the driver thread); an idempotent
+                // replay answers the first task as it stands now.
+                if case .createTask(let spec) = command, spec.id == id { return StateStore.createdRecord(spec) }
+                return try store.task(id)
+            }, render: { task, _ in try Self.render(task, queue: queue, status: .created) })
         }
         router.get("/v1/queues/:queue/tasks") { request, context in
             let queue = try Self.plainName(context)

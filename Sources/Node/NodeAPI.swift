@@ -105,6 +105,17 @@ struct NodeAPI: Sendable {
         fetch: @escaping @Sendable (StateStore, ApplyOutcome) throws -> T,
         render: @Sendable (T, ApplyOutcome) throws -> Response
     ) async throws -> Response {
+        try await write(request, context: context, build: build, fetchCommand: { store, outcome, _ in try fetch(store, outcome) },
+                        render: render)
+    }
+
+    /// `write` whose `fetch` also gets the command that was applied (a create can answer from it).
+    func write<T: Sendable>(
+        _ request: Request, context: BasicRequestContext,
+        build: @Sendable (Request, BasicRequestContext) async throws(APIError) -> Command,
+        fetchCommand fetch: @escaping @Sendable (StateStore, ApplyOutcome, Command) throws -> T,
+        render: @Sendable (T, ApplyOutcome) throws -> Response
+    ) async throws -> Response {
         guard let driver = core.driver, let role = core.roleAndTerm?.role else { throw APIError(.unavailable, "node is starting") }
         if role != .leader {
             guard let status = core.status else { throw APIError(.unavailable, "node is starting") }
@@ -134,7 +145,7 @@ struct NodeAPI: Sendable {
 
     private func propose<T: Sendable>(
         _ command: Command, driver: RaftDriver<StoreMachine>,
-        fetch: @escaping @Sendable (StateStore, ApplyOutcome) throws -> T
+        fetch: @escaping @Sendable (StateStore, ApplyOutcome, Command) throws -> T
     ) async throws(APIError) -> (UInt64, ApplyOutcome, Result<T, any Error>?) {
         let bytes = command.encoded()
         let timeout = writeTimeout
@@ -144,7 +155,7 @@ struct NodeAPI: Sendable {
                 if case .rejected = outcome {
                     resume(.success((index, outcome, nil)))
                 } else {
-                    resume(.success((index, outcome, Result { try fetch(machine.store, outcome) })))
+                    resume(.success((index, outcome, Result { try fetch(machine.store, outcome, command) })))
                 }
             }, onFailed: { resume(.failure($0)) })
         }

@@ -112,6 +112,16 @@ extension StateStore {
         return .created(id: spec.id)
     }
 
+    /// The row `createTask(spec)` inserts, as `task(spec.id)` reads it back right after (keep the
+    /// two in step; `CreatedRecordTests` compares them): a create's answer is built from it
+    /// instead of a read on the driver thread.
+    public static func createdRecord(_ spec: TaskSpec) -> TaskRecord {
+        TaskRecord(id: spec.id, queue: spec.queue, name: spec.name, jobID: spec.jobID, kind: spec.kind, payload: spec.payload,
+                   scheduleTimeMs: spec.scheduleTimeMs, dispatchDeadlineMs: spec.dispatchDeadlineMs, createTimeMs: spec.nowMs,
+                   state: .queued, attempts: 0, firstAttemptMs: nil, lastAttemptMs: nil, lastOutcome: nil, leaseExecutor: nil,
+                   leaseUntilMs: nil, fence: nil, result: nil, lastError: nil, endTimeMs: nil)
+    }
+
     /// Runs `body` once per idempotency key: a replay with the same fingerprint returns the
     /// first outcome (even a rejection); another fingerprint is a conflict.
     func idempotent(key: String, fingerprint: String, nowMs: Milliseconds, _ body: () throws -> ApplyOutcome) throws -> ApplyOutcome {
