@@ -21,8 +21,8 @@ let strict: [SwiftSetting] = [
 // request and every log entry: with jemalloc a three-node cluster spends 5-10% less CPU
 // per write at 64 clients (bench/cluster/README.md). Without it the build links glibc's malloc
 // as before; `trireme serve` logs which ("malloc" in its "starting" line). TRIREME_MALLOC=glibc
-// in the build's environment keeps glibc's. SwiftPM caches this file's result per environment:
-// after installing or removing the library, `swift package purge-cache` makes it look again.
+// in the build's environment keeps glibc's. SwiftPM re-reads this file only when it changes:
+// after installing or removing the library, `touch Package.swift` makes it look again.
 let jemalloc = ProcessInfo.processInfo.environment["TRIREME_MALLOC"] != "glibc"
     && ["/usr/lib/x86_64-linux-gnu/libjemalloc.so", "/usr/lib/aarch64-linux-gnu/libjemalloc.so"]
         .contains { FileManager.default.fileExists(atPath: $0) }
