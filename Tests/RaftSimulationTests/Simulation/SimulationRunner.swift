@@ -91,32 +91,23 @@ struct SimulationRunner: Sendable {
         }
     }
 
-    /// Runs every seed on `workers` threads of their own; results come back in seed order.
-    ///
-    /// Threads, not tasks: the run is minutes of synchronous work, and on tasks it held the
-    /// test process's cooperative pool (2 threads on 2 cores) but for a `Task.yield()` between
-    /// seeds. On a slow machine every other suite's awaits then waited behind it, and the
-    /// multi-process cluster tests' 30 s waits for a leader ran out while their clusters had
-    /// long agreed on one (5 failures in one CI run, every node reporting the same leader at
-    /// term 1). OS threads are time-sliced with the pool's instead.
+    /// Runs every seed on `workers` concurrent tasks; results come back in seed order.
     func runAll(workers: Int = 2) async -> [Result<SimulationReport, SimulationFailure>] {
         let seeds = self.seeds
         return await withTaskGroup(of: [(Int, Result<SimulationReport, SimulationFailure>)].self) { group in
             for worker in 0..<workers {
                 group.addTask {
-                    await withCheckedContinuation { continuation in
-                        let thread = Thread {
-                            var results: [(Int, Result<SimulationReport, SimulationFailure>)] = []
-                            for position in stride(from: worker, to: seeds.count, by: workers) {
-                                CrashReporter.running(seeds[position], slot: worker, replay: replayCommand(seeds[position]))
-                                results.append((position, run(seeds[position])))
-                            }
-                            CrashReporter.running(nil, slot: worker, replay: "")
-                            continuation.resume(returning: results)
-                        }
-                        thread.name = "simulation-\(worker)"
-                        thread.start()
+                    var results: [(Int, Result<SimulationReport, SimulationFailure>)] = []
+                    for position in stride(from: worker, to: seeds.count, by: workers) {
+                        CrashReporter.running(seeds[position], slot: worker, replay: replayCommand(seeds[position]))
+                        results.append((position, run(seeds[position])))
+                        // A seed is ~0.1 s of synchronous work. Yield between seeds so the other
+                        // suites in this process (the multi-process cluster tests poll over HTTP
+                        // on the same 2-thread cooperative pool) are never starved for long.
+                        await Task.yield()
                     }
+                    CrashReporter.running(nil, slot: worker, replay: "")
+                    return results
                 }
             }
             var all: [(Int, Result<SimulationReport, SimulationFailure>)] = []
