@@ -5,8 +5,10 @@ extension SplitPlanner {
     /// a record depends on every quote before it; no rule applied from an arbitrary offset (such
     /// as quote parity from the split start) can know. So the planner reads the file once from
     /// the start with the same `CSVScanner` the reader uses and cuts at the first record end
-    /// at or after each `targetBytes`. The scan streams in chunks (memory: one chunk) and is
-    /// cheap next to the transform itself; every record is then in exactly one split.
+    /// at or after each `targetBytes`. The scan streams in chunks (memory: one chunk) and jumps
+    /// with `memchr` between the bytes that can end a record (`seekRecordEnd`), because it runs
+    /// inside `POST /v1/jobs`: stepping a multi-gigabyte file byte by byte outlasted the write
+    /// timeout. Every record is then in exactly one split.
     public static func planCSV(path: String, targetBytes: Int64, root: DataRoot? = nil,
                                chunkBytes: Int = 1 << 20) throws(PreprocessError) -> [InputSplit] {
         guard targetBytes > 0 else {
@@ -24,13 +26,15 @@ extension SplitPlanner {
             chunk.removeAll(keepingCapacity: true)
             let n = try file.read(at: pos, count: chunkBytes, appendingTo: &chunk)
             if n == 0 { break }
-            for (i, b) in chunk.enumerated() {
-                var ended = false
-                scanner.step(b) { e in if e == .endRecord { ended = true } }
-                let after = pos + Int64(i) + 1
-                if ended && after - splitStart >= targetBytes {
-                    splits.append(InputSplit(path: path, start: splitStart, end: after))
-                    splitStart = after
+            chunk.withUnsafeBufferPointer { buffer in
+                var i = 0
+                while let end = scanner.seekRecordEnd(buffer, from: i) {
+                    let after = pos + Int64(end)
+                    if after - splitStart >= targetBytes {
+                        splits.append(InputSplit(path: path, start: splitStart, end: after))
+                        splitStart = after
+                    }
+                    i = end
                 }
             }
             pos += Int64(n)
