@@ -40,25 +40,30 @@ final class ReadableFile {
         precondition(requested > 0, "read of a non-positive count")
         let count = Int(min(Int64(requested), max(0, sizeAtOpen - offset)))
         if count == 0 { return 0 }
-        let old = buffer.count
         var got = 0
         var failure: Int32 = 0
-        buffer.append(contentsOf: repeatElement(0, count: count))
-        buffer.withUnsafeMutableBytes { raw in
-            let base = raw.baseAddress.map { $0 + old }
+        // Read into fresh, uninitialised storage and move or copy it in: zero-filling the
+        // buffer first (`append(contentsOf: repeatElement(0, count:))`) went element by
+        // element in debug builds, 0.7 s per megabyte, and planning a CSV reads every chunk.
+        let fresh = [UInt8](unsafeUninitializedCapacity: count) { raw, initialized in
             while got < count {
-                let n = pread(fd, base.map { $0 + got }, count - got, off_t(offset) + off_t(got))
+                let n = pread(fd, raw.baseAddress.map { $0 + got }, count - got, off_t(offset) + off_t(got))
                 if n < 0 {
                     if errno == EINTR { continue }
                     failure = errno
-                    return
+                    break
                 }
-                if n == 0 { return }
+                if n == 0 { break }
                 got += n
             }
+            initialized = got
         }
-        buffer.removeLast(count - got)
         if failure != 0 { throw .io(path: path, operation: "pread", errno: failure) }
+        if buffer.isEmpty {
+            buffer = fresh
+        } else {
+            buffer.append(contentsOf: fresh)
+        }
         return got
     }
 }
