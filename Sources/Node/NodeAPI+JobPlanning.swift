@@ -25,11 +25,21 @@ extension NodeAPI {
         let root = core.config.dataRoot
         let splitBytes = core.config.config.jobSplitBytes
         let testDelayAllowed = core.config.config.testTaskKinds
+        let clock = ContinuousClock()
+        let started = clock.now
         let planned = await JobFirstTasks.plan(template: template, job: job, parameters: parameters, root: root, splitBytes: splitBytes,
                                             testDelayAllowed: testDelayAllowed, nowMs: nowMs)
         let tasks = try planned.get()
         try Self.checkBatch(tasks.count, limit: core.config.security.config.maxTasksPerBatch)
+        let plannedAt = clock.now
         try await ensureJobsQueue(nowMs: nowMs)
+        let done = clock.now
+        if done - started >= .milliseconds(500) {
+            logger.info("slow job planning", metadata: [
+                "job": "\(job)", "planMs": "\((plannedAt - started).milliseconds)", "queueMs": "\((done - plannedAt).milliseconds)",
+                "tasks": "\(tasks.count)",
+            ])
+        }
         return tasks
     }
 
