@@ -111,17 +111,19 @@ let package = Package(
         ),
         .executableTarget(name: "RaftBench", dependencies: ["Raft", "SQLite"], path: "bench/RaftBench", swiftSettings: strict),
         .executableTarget(name: "StoreBench", dependencies: ["Store", "SQLite"], path: "bench/StoreBench", swiftSettings: strict),
+        // `@Suite(.ownThreads)` for test suites that block or compute for long (Tests/TestSupport).
+        .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["README.md"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "SQLite"], exclude: ["testdata"], swiftSettings: strict),
-        .testTarget(name: "RaftSimulationTests", dependencies: ["Raft"], exclude: ["README.md", "FINDINGS.md"], swiftSettings: strict),
+        .testTarget(name: "RaftSimulationTests", dependencies: ["Raft", "TestSupport"], exclude: ["README.md", "FINDINGS.md"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "SQLite"], swiftSettings: strict),
-        .testTarget(name: "PreprocessTests", dependencies: ["Preprocess"], swiftSettings: strict),
+        .testTarget(name: "PreprocessTests", dependencies: ["Preprocess", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Store"], swiftSettings: strict),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Scheduler", "Store", "Preprocess"], swiftSettings: strict),
         .testTarget(
             name: "NodeTests",
             dependencies: [
-                "Node", "Raft", "Executor", "Store",
+                "Node", "Raft", "Executor", "Store", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -136,7 +138,7 @@ let package = Package(
         .testTarget(
             name: "ClusterTests",
             dependencies: [
-                "trireme", "Node", "Raft",
+                "trireme", "Node", "Raft", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Regression tests for what schemathesis found (cluster/api-fuzz.sh): each was a 5xx on bad
 /// input. One cluster, one request per finding.
-@Suite struct APIFuzzFindingsTests {
+@Suite(.ownThreads) struct APIFuzzFindingsTests {
     @Test func badInputIsA4xxNeverA5xx() async throws {
         let cluster = try LocalCluster()
         try cluster.startAll()

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 @testable import trireme
+import TestSupport
 
 /// The CLI's shared output helpers (pure; the CLI against a live cluster is in
 /// `ObservabilityTests.checkCLI`).
-@Suite struct CLIOutputTests {
+@Suite(.ownThreads) struct CLIOutputTests {
     @Test func tableColumnsLineUpAndNumbersAlignRight() {
         let text = Output.table(["NAME", "STATE", "QUEUED"], [["a", "running", "7"], ["longer-name", "dead", "1234"]], colour: false)
         let lines = text.split(separator: "\n").map(String.init)

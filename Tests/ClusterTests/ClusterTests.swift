@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Multi-process tests: real `trireme serve` processes, real sockets, real fsync.
-@Suite(.serialized) struct ClusterTests {
+@Suite(.serialized, .ownThreads) struct ClusterTests {
     @Test func writesThroughAFollowerAreReadableLinearizablyFromEveryNode() async throws {
         let cluster = try LocalCluster()
         try cluster.startAll()

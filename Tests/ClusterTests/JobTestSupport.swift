@@ -6,9 +6,14 @@ import Testing
 extension JobClient {
     /// Creates a job through `node`; returns its id (records an issue and throws on refusal).
     static func create(_ template: String, _ parameters: [String: Any], cluster: LocalCluster, node: Int) async throws -> String {
+        let started = Date()
         let reply = try await HTTP.send("POST", "http://\(cluster.api(node))/v1/jobs",
                                         body: HTTP.json(["template": template, "parameters": parameters]))
-        #expect(reply.status == 201, "\(String(decoding: reply.body, as: UTF8.self))")
+        let took = Date().timeIntervalSince(started)
+        #expect(reply.status == 201, """
+            \(String(decoding: reply.body, as: UTF8.self)) after \(took) s; node logs:
+            \(cluster.members.map { "n\($0.id): " + cluster.log($0.id).split(separator: "\n").filter { !$0.contains("internal/commands") && !$0.contains("GET /v1/cluster") }.joined(separator: "\n    ") }.joined(separator: "\n"))
+            """)
         guard let id = reply.json?["id"] as? String else { throw ClusterError.setup("job not created: \(reply.status)") }
         return id
     }

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `/metrics`, the `X-Trireme-Index` / `X-Request-Id` headers and long-poll watches on a live
 /// three-process cluster (one cluster for the lot: starting one costs seconds).
-@Suite(.serialized) struct ObservabilityTests {
+@Suite(.serialized, .ownThreads) struct ObservabilityTests {
     @Test func metricsShowTheClusterAndWatchesWakeOnChangeOrTimeout() async throws {
         let cluster = try LocalCluster()
         try cluster.startAll()

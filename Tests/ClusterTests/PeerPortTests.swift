@@ -2,10 +2,11 @@ import Foundation
 @testable import Node
 import Raft
 import Testing
+import TestSupport
 
 /// B11 on the default transport (plain TCP, HMAC handshake with the cluster secret): nothing
 /// an unauthenticated connection sends reaches Raft, and the node stays healthy.
-@Suite(.serialized) struct PeerPortTests {
+@Suite(.serialized, .ownThreads) struct PeerPortTests {
     @Test("B11 without TLS: garbage, oversized and unauthenticated frames are dropped; forged terms never land")
     func unauthenticatedPeersAreDropped() async throws {
         let cluster = try LocalCluster()

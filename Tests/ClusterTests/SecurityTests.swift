@@ -2,6 +2,7 @@ import Foundation
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import TestSupport
 #endif
 
 /// Issue 10: authentication, roles and the bad-input catalogue B1–B10 of RELIABILITY.md §3.5
@@ -9,7 +10,7 @@ import FoundationNetworking
 /// (or a closed connection), and then checks the node it hit is still healthy: `/healthz`
 /// answers and a write still commits. Serialized: the connection-limit case must not make other
 /// cases' connections count against the per-client limit.
-@Suite(.serialized) struct SecurityTests {
+@Suite(.serialized, .ownThreads) struct SecurityTests {
     typealias Cluster = SecurityCluster
 
     struct Call: Sendable, CustomTestStringConvertible {

@@ -1,11 +1,12 @@
 import Foundation
 @testable import Node
 import Testing
+import TestSupport
 
 /// A three-node cluster with TLS on (issue 10): HTTPS API, mutual TLS between peers, with
 /// certificates made by `cluster/certs.sh`. Every process is killed when the cluster value is
 /// released, also when a test fails half-way.
-@Suite(.serialized) struct TLSClusterTests {
+@Suite(.serialized, .ownThreads) struct TLSClusterTests {
     /// Starts a TLS cluster; returns it, its CA file and the agreed leader.
     private func startTLSCluster(extraConfig: [String: Any] = [:]) async throws -> (LocalCluster, String, Int) {
         let cluster = try LocalCluster(extraConfig: extraConfig)

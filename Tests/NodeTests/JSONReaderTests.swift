@@ -2,6 +2,7 @@ import Foundation
 import API
 import Raft
 import Testing
+import TestSupport
 
 /// Differential tests of `JSONReader` against Foundation, which stays the reference: whenever
 /// `parse` returns a value it must be bit-for-bit what `JSONDecoder` returns, and `isValid` must
@@ -20,7 +21,7 @@ import Testing
 ///    §4 leaves it undefined. `isValid` accepts them, `parse` refuses them.
 /// 5. Trailing commas (`[1,]`, `{"a":1,}`): both Foundation APIs accept them; the RFC 8259 grammar
 ///    does not, so `isValid` and `parse` reject them. (`[,1]`, `[1,,2]` and `{,}` Foundation rejects.)
-@Suite struct JSONReaderTests {
+@Suite(.ownThreads) struct JSONReaderTests {
     // MARK: - (a) hand-written valid documents
 
     static let valid: [[UInt8]] = [

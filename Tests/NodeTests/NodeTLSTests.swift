@@ -2,10 +2,11 @@ import Foundation
 @testable import Node
 import Raft
 import Testing
+import TestSupport
 
 /// The node identity in certificates and the TLS config keys (issue 10). Certificates come from
 /// `cluster/certs.sh` (openssl) in a temporary folder, removed at the end.
-@Suite struct NodeTLSTests {
+@Suite(.ownThreads) struct NodeTLSTests {
     @Test(arguments: [
         ("n1.trireme.local", UInt64?.some(1)),
         ("N12.TRIREME.LOCAL", 12),

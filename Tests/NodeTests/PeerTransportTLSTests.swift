@@ -7,12 +7,13 @@ import NIOPosix
 import Raft
 import Testing
 @testable import Node
+import TestSupport
 
 /// Mutual TLS between two in-process transports (issue 10), with certificates made by
 /// `cluster/certs.sh`: both directions check the other side's certificate, so a node whose
 /// certificate names another node, or comes from another CA, exchanges nothing — also on the
 /// dialling side, which the live-cluster probes (`TLSClusterTests`) cannot reach.
-@Suite(.serialized) struct PeerTransportTLSTests {
+@Suite(.serialized, .ownThreads) struct PeerTransportTLSTests {
     let logger: Logger = {
         var logger = Logger(label: "test")
         logger.logLevel = .critical

@@ -5,6 +5,7 @@ import NIOPosix
 import Raft
 import Synchronization
 import Testing
+import TestSupport
 @testable import Node
 
 /// Collects what a transport delivers, and lets a test wait for it with a bound.
@@ -45,7 +46,7 @@ private func heartbeat(from: UInt64, to: UInt64, term: UInt64 = 3) -> Message {
     Message(from: NodeID(from), to: NodeID(to), term: Term(term), payload: .heartbeat(.init(commit: LogIndex(7), context: [1, 2])))
 }
 
-@Suite(.serialized) struct PeerTransportTests {
+@Suite(.serialized, .ownThreads) struct PeerTransportTests {
     let logger: Logger = {
         var logger = Logger(label: "test")
         logger.logLevel = .critical

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 @testable import Preprocess
+import TestSupport
 
 /// Our RFC 4180 reader against CPython's `csv` module on well-formed input (the two differ on
 /// malformed input by design: Python is lenient, we reject).
-@Suite struct CSVPythonCrossCheckTests {
+@Suite(.ownThreads) struct CSVPythonCrossCheckTests {
     @Test(.enabled(if: Python.executable != nil, "python3 is not on PATH"))
     func recordsEqualPythonCSV() throws {
         let dir = try TempDir()

@@ -1,7 +1,8 @@
 import Testing
 @testable import Preprocess
+import TestSupport
 
-@Suite struct CSVReaderTests {
+@Suite(.ownThreads) struct CSVReaderTests {
     /// All records of `text` read as one split (after nothing: header included).
     func records(_ text: String, maxRecordBytes: Int = 1 << 20, chunk: Int = 3) throws -> [CSVRecord] {
         let dir = try TempDir()

@@ -1,9 +1,10 @@
 import Testing
 @testable import Preprocess
+import TestSupport
 
 /// `CSVScanner.seekRecordEnd` (the split planner's memchr skipping) finds exactly the record
 /// ends that stepping the machine byte by byte reports, on any bytes and any chunking.
-@Suite struct CSVSeekTests {
+@Suite(.ownThreads) struct CSVSeekTests {
     /// Offsets just after each `.endRecord`, stepping one byte at a time.
     static func steppedEnds(_ bytes: [UInt8]) -> [Int] {
         var scanner = CSVScanner()

@@ -1,7 +1,8 @@
 import Testing
 @testable import Preprocess
+import TestSupport
 
-@Suite struct ChecksumTests {
+@Suite(.ownThreads) struct ChecksumTests {
     @Test func crc32KnownValues() {
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
         #expect(CRC32.checksum([]) == 0)

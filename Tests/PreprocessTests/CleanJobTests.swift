@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Preprocess
+import TestSupport
 
 /// Runs a whole cleaning job in-process: plan, statistics pass (if normalising), map, reduce.
 func runClean(path: String, input: CleanInput, spec: CSVCleanSpec, splitBytes: Int64, numShards: Int,
@@ -50,7 +51,7 @@ func outputLines(_ reduces: [ReduceOutput], csvHeader: Bool) throws -> [String] 
     }.sorted()
 }
 
-@Suite struct CleanJobTests {
+@Suite(.ownThreads) struct CleanJobTests {
     let csv = """
         id,name,price,city
         1,  Apple ,1.50,Oslo

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 @testable import Preprocess
+import TestSupport
 
-@Suite struct CleanSpecTests {
+@Suite(.ownThreads) struct CleanSpecTests {
     func decode(_ json: String) throws -> CSVCleanSpec {
         try CSVCleanSpec.decode(json: Array(json.utf8))
     }

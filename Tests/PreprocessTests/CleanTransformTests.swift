@@ -1,7 +1,8 @@
 import Testing
 @testable import Preprocess
+import TestSupport
 
-@Suite struct CleanTransformTests {
+@Suite(.ownThreads) struct CleanTransformTests {
     let header = ["name", "age", "city", "score"]
 
     func row(_ values: [String]) -> CleanRow {

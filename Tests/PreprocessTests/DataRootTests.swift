@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 @testable import Preprocess
+import TestSupport
 
-@Suite struct DataRootTests {
+@Suite(.ownThreads) struct DataRootTests {
     /// A root with `data/in.txt`, and a canary file outside it that must never be read.
     struct Fixture {
         let dir: TempDir

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 @testable import Preprocess
+import TestSupport
 
-@Suite struct JobPlannerTests {
+@Suite(.ownThreads) struct JobPlannerTests {
     @Test func wordCountPlanResolvesEverythingUnderTheRoot() throws {
         let dir = try TempDir()
         defer { dir.remove() }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Preprocess
+import TestSupport
 
 /// Beam's Python WordCount is the contract: compare with CPython's own `re` when it is here.
 enum Python {
@@ -42,7 +43,7 @@ enum Python {
     }
 }
 
-@Suite struct PythonCrossCheckTests {
+@Suite(.ownThreads) struct PythonCrossCheckTests {
     @Test(.enabled(if: Python.executable != nil, "python3 is not on PATH"))
     func pipelineEqualsPythonRegex() async throws {
         let dir = try TempDir()

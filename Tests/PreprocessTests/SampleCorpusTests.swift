@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Preprocess
+import TestSupport
 
 /// The demo corpus in `cluster/sample/`: our WordCount must reproduce, byte for byte, the
 /// `expected-wordcount.txt` that `make-corpus.py` computed with Python's `re` (Beam's rule).
@@ -10,7 +11,7 @@ enum Sample {
     static var present: Bool { FileManager.default.fileExists(atPath: dir + "/corpus.txt") }
 }
 
-@Suite struct SampleCorpusTests {
+@Suite(.ownThreads) struct SampleCorpusTests {
     @Test(.enabled(if: Sample.present, "cluster/sample/corpus.txt not found"), arguments: [1, 3])
     func wordCountEqualsBeamExpectation(numShards: Int) async throws {
         let dir = try TempDir()

@@ -1,7 +1,8 @@
 import Testing
 @testable import Preprocess
+import TestSupport
 
-@Suite struct SplitReaderTests {
+@Suite(.ownThreads) struct SplitReaderTests {
     /// Reads every split of `path` and returns the lines in order.
     func linesViaSplits(_ path: String, size: Int64, splitBytes: Int64, chunkBytes: Int) throws -> [[UInt8]] {
         let splits = try SplitPlanner.plan(files: [.init(path: path, bytes: size)], targetBytes: splitBytes)

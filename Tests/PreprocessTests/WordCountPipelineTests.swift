@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 @testable import Preprocess
+import TestSupport
 
-@Suite struct WordCountPipelineTests {
+@Suite(.ownThreads) struct WordCountPipelineTests {
     func key(_ s: String) -> [UInt8] { Array(s.utf8) }
 
     @Test func smallJobMatchesHandCount() async throws {
@@ -112,7 +113,7 @@ import Testing
     }
 }
 
-@Suite struct WordCountFilesTests {
+@Suite(.ownThreads) struct WordCountFilesTests {
     /// Committed outputs only: no temporary names are left behind by maps or reduces.
     @Test func noTemporaryFilesRemain() async throws {
         let dir = try TempDir()

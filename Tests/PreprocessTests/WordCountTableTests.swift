@@ -1,9 +1,10 @@
 import Testing
 @testable import Preprocess
+import TestSupport
 
 /// The word table against a Dictionary, and the block scanner against the per-line tokenizer
 /// driven by `LineBlock.forEachLine` (a separate line splitter).
-@Suite struct WordCountTableTests {
+@Suite(.ownThreads) struct WordCountTableTests {
     /// A deterministic generator (SplitMix64), so failures reproduce.
     struct Rng {
         var state: UInt64

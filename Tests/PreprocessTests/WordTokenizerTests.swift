@@ -1,7 +1,8 @@
 import Testing
 @testable import Preprocess
+import TestSupport
 
-@Suite struct WordTokenizerTests {
+@Suite(.ownThreads) struct WordTokenizerTests {
     /// Hand-written cases for Beam's `[\w']+`; expectations are what Python 3 returns.
     @Test(arguments: [
         ("", [String]()),

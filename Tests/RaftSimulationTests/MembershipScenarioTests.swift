@@ -1,9 +1,10 @@
 import Raft
 import Testing
+import TestSupport
 
 /// Scripted membership changes on the simulator (quiet network, every invariant checked at every
 /// step, M1–M3 included): grow 3 → 5 through learners, then shrink by removing the leader.
-@Suite struct MembershipScenarioTests {
+@Suite(.ownThreads) struct MembershipScenarioTests {
     private func scenario(_ body: (Simulator) throws(Violation) -> Void) {
         let sim = Simulator(seed: 11, options: .quiet(nodes: 5, voters: 3))
         do {

@@ -1,9 +1,10 @@
 import Raft
 import Testing
+import TestSupport
 
 /// Scripted scenarios on the same simulator as the random runs: faults placed by hand, quiet
 /// network otherwise, every invariant still checked at every step.
-@Suite struct ScenarioTests {
+@Suite(.ownThreads) struct ScenarioTests {
     /// Runs `body` on a booted quiet cluster; a violation fails the test with its trace.
     private func scenario(nodes: Int, seed: UInt64 = 7, snapshotThreshold: Int = 30, _ body: (Simulator) throws(Violation) -> Void) {
         var options = SimulationOptions.quiet(nodes: nodes)

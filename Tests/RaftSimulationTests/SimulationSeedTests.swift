@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The randomized simulation. Unset environment: the CI run (`SimulationRunner.ciSeeds` seeds of
 /// `ciSteps` steps, 3 and 5 nodes, all faults). `SIM_SEED=S` replays one seed, `SIM_SEEDS=N`
 /// soaks N seeds (see `SimulationRunner`).
-@Suite struct SimulationSeedTests {
+@Suite(.ownThreads) struct SimulationSeedTests {
     @Test func everySeedKeepsTheInvariantsAndRecovers() async {
         let runner = SimulationRunner()
         let started = ContinuousClock.now
