@@ -8,12 +8,14 @@ import NIOCore
 /// `APIError` (and so to a 4xx), never to a crash or a 500.
 enum HTTPSupport {
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        json(bytes: jsonBytes(value), status: status, headers: headers)
+    }
+
+    /// The JSON every answer writes for `value`: sorted keys, slashes unescaped.
+    static func jsonBytes<T: Encodable>(_ value: T) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        var fields = headers
-        fields[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Array((try? encoder.encode(value)) ?? Data("{}".utf8))
     }
 
     /// A JSON answer already encoded (see `JSONOutput`).
@@ -27,6 +29,30 @@ enum HTTPSupport {
         var fields = headers
         if error.code == .unavailable { fields[.retryAfter] = "1" }
         return json(APIErrorBody(error: error), status: .init(code: error.code.httpStatus), headers: fields)
+    }
+
+    /// Any error a handler throws, as the `APIError` it is answered with; nil for an unexpected
+    /// one (answered 500 "internal error" without details, and logged).
+    static func apiError(for error: any Error) -> APIError? {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as HTTPError:
+            let code: APIError.Code = switch error.status.code {
+            case 404: .notFound
+            case 405: .methodNotAllowed
+            case 413: .payloadTooLarge
+            case 400..<500: .invalidArgument
+            default: .internalError
+            }
+            return APIError(code, error.body ?? error.status.reasonPhrase)
+        case let error as DriverError:
+            // One no handler converted: a write may be behind it, so never a definite failure.
+            return APIError(.unavailable, "the node could not finish the request (\(error)); retry shortly "
+                                + "with the same Idempotency-Key", outcome: .unknown)
+        default:
+            return nil
+        }
     }
 
     /// The node's `security.maxJSONDepth`, set per request by `AuthMiddleware`.
@@ -66,11 +92,29 @@ enum HTTPSupport {
                                              fields: Set<String>, maxBytes: Int) async throws(APIError) -> T {
         let bytes = try await body(of: request, maxBytes: maxBytes)
         try checkShape(bytes)
-        if case .object(let object)? = JSONReader.parse(bytes, maxDepth: maxDepth),
-           object.keys.allSatisfy(fields.contains), let value = T(fastJSON: object) {
-            return value
-        }
+        if let value = fastValue(type, bytes: bytes, fields: fields) { return value }
         return try decode(type, bytes: bytes, fields: fields)
+    }
+
+    /// The fast path of `decode` alone, for a body that passed `checkShape`: nil for any body it
+    /// declines (`decode` then words the error).
+    static func fastValue<T: FastJSONDecodable>(_ type: T.Type, bytes: [UInt8], fields: Set<String>) -> T? {
+        guard case .object(let object)? = JSONReader.parse(bytes, maxDepth: maxDepth), object.keys.allSatisfy(fields.contains) else {
+            return nil
+        }
+        return T(fastJSON: object)
+    }
+
+    /// An IMF-fixdate (`Date` header, RFC 9110): "Tue, 01 Dec 2026 09:30:00 GMT".
+    static func httpDate(epochSeconds: Int64) -> String {
+        let text = Array(rfc3339(epochSeconds * 1000).utf8)
+        guard text.count >= 19 else { return "" }
+        let days = epochSeconds / 86_400
+        let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][Int(((days % 7) + 7) % 7)]
+        let month = Int(text[5] - 48) * 10 + Int(text[6] - 48)
+        let name = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][max(0, min(11, month - 1))]
+        func part(_ range: Range<Int>) -> String { String(decoding: text[range], as: UTF8.self) }
+        return "\(weekday), \(part(8..<10)) \(name) \(part(0..<4)) \(part(11..<19)) GMT"
     }
 
     /// Reads a request body, refusing a non-JSON content type (415) or one over `maxBytes` (413).

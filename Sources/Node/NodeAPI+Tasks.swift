@@ -11,27 +11,8 @@ extension NodeAPI {
             return try await self.write(request, context: context, build: { request, context throws(APIError) in
                 let body = try await HTTPSupport.decode(TaskRequest.self, from: request, context: context,
                                                         fields: TaskRequest.fields, maxBytes: self.maxRequestBytes)
-                if body.kind == "http" { try Self.checkHTTPTarget(body.payload, allowList: self.core.config.allowList, accepted: self.core.acceptedTargets) }
-                let now = HTTPSupport.nowMs()
-                // No scheduleTime means "due at once": 0, not now, so that a retried create with
-                // the same Idempotency-Key is the same request (the store fingerprints it).
-                let scheduleTime = try body.scheduleTime.map { text throws(APIError) in try HTTPSupport.parseTime(text, field: "scheduleTime") } ?? 0
-                let deadline = body.dispatchDeadlineMs ?? 600_000
-                guard (1...86_400_000).contains(deadline) else {
-                    throw APIError(.invalidArgument, "dispatchDeadlineMs must be 1 ms to 24 h", field: "dispatchDeadlineMs")
-                }
-                try Self.checkJobTaskPayload(kind: body.kind, payload: body.payload)
-                return .createTask(TaskSpec(
-                    id: TimeOrderedID.make(nowMs: now), queue: queue, name: body.name, kind: body.kind,
-                    payload: Self.canonicalJSON(body.payload), scheduleTimeMs: scheduleTime, dispatchDeadlineMs: deadline,
-                    nowMs: now, idempotencyKey: idempotencyKey))
-            }, fetchCommand: { store, outcome, command in
-                guard let id = Self.createdID(outcome) else { return nil }
-                // A new task is exactly its spec (no read on the driver thread); an idempotent
-                // replay answers the first task as it stands now.
-                if case .createTask(let spec) = command, spec.id == id { return StateStore.createdRecord(spec) }
-                return try store.task(id)
-            }, render: { task, _ in try Self.render(task, queue: queue, status: .created) })
+                return try self.createTaskCommand(body, queue: queue, idempotencyKey: idempotencyKey)
+            }, fetchCommand: Self.createdTask, render: { task, _ in try Self.render(task, queue: queue, status: .created) })
         }
         router.get("/v1/queues/:queue/tasks") { request, context in
             let queue = try Self.plainName(context)
@@ -97,14 +78,46 @@ extension NodeAPI {
         guard let task, task.queue == queue else { throw APIError(.notFound, "no such task in queue \(queue)") }
     }
 
+    /// The command of `POST /v1/queues/{queue}/tasks` (the route and `CreateFastPath`): the
+    /// body checked, the id and times stamped.
+    func createTaskCommand(_ body: TaskRequest, queue: String, idempotencyKey: String?) throws(APIError) -> Command {
+        if body.kind == "http" { try Self.checkHTTPTarget(body.payload, allowList: core.config.allowList, accepted: core.acceptedTargets) }
+        let now = HTTPSupport.nowMs()
+        // No scheduleTime means "due at once": 0, not now, so that a retried create with
+        // the same Idempotency-Key is the same request (the store fingerprints it).
+        let scheduleTime = try body.scheduleTime.map { text throws(APIError) in try HTTPSupport.parseTime(text, field: "scheduleTime") } ?? 0
+        let deadline = body.dispatchDeadlineMs ?? 600_000
+        guard (1...86_400_000).contains(deadline) else {
+            throw APIError(.invalidArgument, "dispatchDeadlineMs must be 1 ms to 24 h", field: "dispatchDeadlineMs")
+        }
+        try Self.checkJobTaskPayload(kind: body.kind, payload: body.payload)
+        return .createTask(TaskSpec(
+            id: TimeOrderedID.make(nowMs: now), queue: queue, name: body.name, kind: body.kind,
+            payload: Self.canonicalJSON(body.payload), scheduleTimeMs: scheduleTime, dispatchDeadlineMs: deadline,
+            nowMs: now, idempotencyKey: idempotencyKey))
+    }
+
+    /// A create's `fetch`, on the driver thread right after apply. A new task is exactly its
+    /// spec (no read on the driver thread); an idempotent replay answers the first task as it
+    /// stands now.
+    @Sendable static func createdTask(_ store: StateStore, _ outcome: ApplyOutcome, _ command: Command) throws -> TaskRecord? {
+        guard let id = createdID(outcome) else { return nil }
+        if case .createTask(let spec) = command, spec.id == id { return StateStore.createdRecord(spec) }
+        return try store.task(id)
+    }
+
+    /// The body answering with `task` (a create, a get), or 404 when it is gone or in another queue.
+    static func taskAnswer(_ task: TaskRecord?, queue: String) throws(APIError) -> [UInt8] {
+        guard let task, task.queue == queue else { throw APIError(.notFound, "no such task in queue \(queue)") }
+        return taskJSON(task) ?? HTTPSupport.jsonBytes(body(task))
+    }
+
     func taskResponse(_ request: Request, queue: String, id: String, status: HTTPResponse.Status) async throws -> Response {
         try Self.render(try await read(request) { store in try store.task(id) }, queue: queue, status: status)
     }
 
     static func render(_ task: TaskRecord?, queue: String, status: HTTPResponse.Status) throws -> Response {
-        guard let task, task.queue == queue else { throw APIError(.notFound, "no such task in queue \(queue)") }
-        guard let bytes = taskJSON(task) else { return HTTPSupport.json(body(task), status: status) }
-        return HTTPSupport.json(bytes: bytes, status: status)
+        HTTPSupport.json(bytes: try taskAnswer(task, queue: queue), status: status)
     }
 
     /// The bytes `HTTPSupport.json(body(task))` writes, without `Codable`: every create and get

@@ -127,11 +127,9 @@ struct NodeAPI: Sendable {
         } catch {
             throw NodeAPI.apiError(error)
         }
-        let (index, outcome, fetched) = try await propose(command, driver: driver, fetch: fetch)
-        if case .rejected(let rejection) = outcome { throw NodeAPI.apiError(rejection) }
-        guard let fetched else { throw APIError(.internalError, "no result for an applied write") }
-        var response = try render(try fetched.get(), outcome)
-        response.headers[.raftIndex] = String(index)
+        let applied = try await propose(command, driver: driver, fetch: fetch)
+        var response = try render(try Self.appliedValue(applied), applied.outcome)
+        response.headers[.raftIndex] = String(applied.index)
         response.headers[.raftTerm] = String(core.roleAndTerm?.term.rawValue ?? 0)
         return response
     }
@@ -143,14 +141,41 @@ struct NodeAPI: Sendable {
                         render: { _, _ in HTTPSupport.json([String: String]()) })
     }
 
+    /// What one proposed write came to: its log index, the store's outcome, and what `fetch`
+    /// read right after apply (nil when the store rejected the command).
+    typealias Applied<T> = (index: UInt64, outcome: ApplyOutcome, fetched: Result<T, any Error>?)
+
     private func propose<T: Sendable>(
         _ command: Command, driver: RaftDriver<StoreMachine>,
         fetch: @escaping @Sendable (StateStore, ApplyOutcome, Command) throws -> T
-    ) async throws(APIError) -> (UInt64, ApplyOutcome, Result<T, any Error>?) {
+    ) async throws(APIError) -> Applied<T> {
+        let result = await withCheckedContinuation { continuation in
+            propose(command, driver: driver, fetch: fetch) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Proposes `command` and calls `done` once: with what was applied (on the driver thread),
+    /// or with the error to answer (not the leader, leadership lost, not committed within the
+    /// write timeout: on whichever thread learnt it). `fetch` runs on the driver thread right
+    /// after apply. The create fast path (`CreateFastPath`) calls this from an event loop.
+    func propose<T: Sendable>(
+        _ command: Command, driver: RaftDriver<StoreMachine>,
+        fetch: @escaping @Sendable (StateStore, ApplyOutcome, Command) throws -> T,
+        done: @escaping @Sendable (Result<Applied<T>, APIError>) -> Void
+    ) {
         let bytes = command.encoded()
-        let timeout = writeTimeout
-        typealias Applied = (index: UInt64, outcome: ApplyOutcome, fetched: Result<T, any Error>?)
-        let result = await OneShot<Result<Applied, DriverError>?>.wait(timeout: timeout, sweeper: core.writeDeadlines, timedOut: nil) { resume in
+        let timeoutMs = core.config.config.writeTimeoutMs
+        OneShot<Result<Applied<T>, DriverError>?>.first(timeout: writeTimeout, sweeper: core.writeDeadlines, timedOut: nil, then: { result in
+            switch result {
+            case .none:
+                done(.failure(APIError(.deadlineExceeded, "not committed within \(timeoutMs) ms; it may still commit", outcome: .unknown)))
+            case .success(let applied)?:
+                done(.success(applied))
+            case .failure(let error)?:
+                done(.failure(self.apiError(error)))
+            }
+        }) { resume in
             driver.propose(bytes, onApplied: { machine, index, outcome in
                 if case .rejected = outcome {
                     resume(.success((index, outcome, nil)))
@@ -159,15 +184,14 @@ struct NodeAPI: Sendable {
                 }
             }, onFailed: { resume(.failure($0)) })
         }
-        switch result {
-        case .none:
-            throw APIError(.deadlineExceeded, "not committed within \(core.config.config.writeTimeoutMs) ms; it may still commit",
-                           outcome: .unknown)
-        case .success(let applied)?:
-            return (applied.index, applied.outcome, applied.fetched)
-        case .failure(let error)?:
-            throw apiError(error)
-        }
+    }
+
+    /// The value an applied write answers with, or the error it answers: the store's rejection,
+    /// or whatever `fetch` threw.
+    static func appliedValue<T>(_ applied: Applied<T>) throws -> T {
+        if case .rejected(let rejection) = applied.outcome { throw NodeAPI.apiError(rejection) }
+        guard let fetched = applied.fetched else { throw APIError(.internalError, "no result for an applied write") }
+        return try fetched.get()
     }
 
     func forward(_ request: Request, status: RaftStatus, driver: RaftDriver<StoreMachine>) async throws -> Response {
@@ -258,24 +282,12 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            return HTTPSupport.error(error)
-        } catch let error as HTTPError {
-            let code: APIError.Code = switch error.status.code {
-            case 404: .notFound
-            case 405: .methodNotAllowed
-            case 413: .payloadTooLarge
-            case 400..<500: .invalidArgument
-            default: .internalError
-            }
-            return HTTPSupport.error(APIError(code, error.body ?? error.status.reasonPhrase))
-        } catch let error as DriverError {
-            // One no handler converted: a write may be behind it, so never a definite failure.
-            return HTTPSupport.error(APIError(.unavailable, "the node could not finish the request (\(error)); retry shortly "
-                                                + "with the same Idempotency-Key", outcome: .unknown))
         } catch {
-            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return HTTPSupport.error(APIError(.internalError, "internal error"))
+            guard let known = HTTPSupport.apiError(for: error) else {
+                logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+                return HTTPSupport.error(APIError(.internalError, "internal error"))
+            }
+            return HTTPSupport.error(known)
         }
     }
 }

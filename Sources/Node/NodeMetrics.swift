@@ -22,6 +22,8 @@ public final class NodeMetrics: Sendable {
     let committedEntries: Counter
     let leaderChanges: Counter
     let persistLatency: Timer
+    /// Task creates answered on the event loop (`CreateFastPath`), out of all the route's.
+    let createFastPath: Counter
     /// Label sets each scrape-time gauge family had at the last scrape (to drop vanished ones).
     private let scraped = Mutex<[String: Set<[String]>]>([:])
     private let droppedReported = Mutex<[String: Int]>([:])
@@ -48,6 +50,7 @@ public final class NodeMetrics: Sendable {
         committedEntries = Counter(label: "trireme_raft_committed_entries_total", factory: factory)
         leaderChanges = Counter(label: "trireme_raft_leader_changes_total", factory: factory)
         persistLatency = Timer(label: "trireme_raft_persist_seconds", factory: factory)
+        createFastPath = Counter(label: "trireme_http_create_fast_path_total", factory: factory)
     }
 
     // MARK: per-label handles (the registry returns the existing collector for known labels)

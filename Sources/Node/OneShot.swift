@@ -1,13 +1,13 @@
 import NIOCore
 import Synchronization
 
-/// A continuation that may be resumed from several places (a completion and a timeout); the
-/// first resume wins and later ones are ignored.
+/// A completion that may be called from several places (a result and a timeout); the first
+/// call wins and later ones are ignored.
 final class OneShot<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<T, Never>?>
+    private let done: Mutex<(@Sendable (T) -> Void)?>
 
-    private init(_ continuation: CheckedContinuation<T, Never>) {
-        self.continuation = Mutex(continuation)
+    private init(_ done: @escaping @Sendable (T) -> Void) {
+        self.done = Mutex(done)
     }
 
     /// Calls `start` with a resume function and waits for the first value passed to it, or gives
@@ -15,20 +15,27 @@ final class OneShot<T: Sendable>: Sendable {
     static func wait(timeout: TimeAmount, sweeper: DeadlineSweeper, timedOut: T,
                      _ start: (@escaping @Sendable (T) -> Void) -> Void) async -> T {
         await withCheckedContinuation { continuation in
-            let shot = OneShot(continuation)
-            let token = sweeper.add(deadline: .now() + timeout) { shot.resume(timedOut) }
-            start { value in
-                sweeper.remove(token)
-                shot.resume(value)
-            }
+            first(timeout: timeout, sweeper: sweeper, timedOut: timedOut, then: { continuation.resume(returning: $0) }, start)
+        }
+    }
+
+    /// `wait` without a task: `then` runs exactly once, on the thread of the first resume (or
+    /// the sweeper's event loop with `timedOut`). For callers on an event loop.
+    static func first(timeout: TimeAmount, sweeper: DeadlineSweeper, timedOut: T, then: @escaping @Sendable (T) -> Void,
+                      _ start: (@escaping @Sendable (T) -> Void) -> Void) {
+        let shot = OneShot(then)
+        let token = sweeper.add(deadline: .now() + timeout) { shot.resume(timedOut) }
+        start { value in
+            sweeper.remove(token)
+            shot.resume(value)
         }
     }
 
     private func resume(_ value: T) {
-        continuation.withLock { taken in
+        done.withLock { taken in
             defer { taken = nil }
             return taken
-        }?.resume(returning: value)
+        }?(value)
     }
 }
 

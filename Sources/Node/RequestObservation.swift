@@ -60,20 +60,26 @@ struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddleware {
         // The route template, not the path: ids would make unbounded label sets.
         let route = context.endpointPath ?? "unmatched"
         let status = (try? outcome.get().status.code) ?? ((outcome.failure as? any HTTPResponseError)?.status.code ?? 500)
-        metrics.httpRequest(route: route, method: request.method.rawValue, status: status, duration: ContinuousClock.now - started)
-        let level: Logger.Level = status >= 500 ? .warning : .debug
-        if logger.logLevel <= level {
-            // Only for a line that is written: setting metadata re-renders the handler's.
-            var log = logger
-            log[metadataKey: "request"] = "\(scope.id)"
-            log.log(level: level, "\(request.method.rawValue) \(route) \(status)",
-                    metadata: ["ms": "\((ContinuousClock.now - started).milliseconds)"])
-        }
+        Self.record(metrics: metrics, logger: logger, route: route, method: request.method, status: status, started: started,
+                    requestID: scope.id)
         var response = try outcome.get()
         response.headers[.requestID] = scope.id
         let written = response.headers[.raftIndex].flatMap { UInt64($0) }
         response.headers[.triremeIndex] = String(written ?? scope.reflectedIndex ?? indexAtStart)
         return response
+    }
+
+    /// Counts and times one answered request, and logs its line (also for `CreateFastPath`).
+    static func record(metrics: NodeMetrics, logger: Logger, route: String, method: HTTPRequest.Method, status: Int,
+                       started: ContinuousClock.Instant, requestID: String) {
+        metrics.httpRequest(route: route, method: method.rawValue, status: status, duration: ContinuousClock.now - started)
+        let level: Logger.Level = status >= 500 ? .warning : .debug
+        if logger.logLevel <= level {
+            // Only for a line that is written: setting metadata re-renders the handler's.
+            var log = logger
+            log[metadataKey: "request"] = "\(requestID)"
+            log.log(level: level, "\(method.rawValue) \(route) \(status)", metadata: ["ms": "\((ContinuousClock.now - started).milliseconds)"])
+        }
     }
 }
 

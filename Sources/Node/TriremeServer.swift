@@ -35,11 +35,12 @@ public enum TriremeServer {
                                                            tls: validated.tls, apiAddresses: validated.apiAddresses),
                           logger: logger, limits: CommandLimits())
         let http1 = RequestLimitsHandler.channelConfiguration(validated.security.config)
+        // HTTP/1 with the create fast path in its pipeline (`CreateFastPath`).
+        let http = HTTPServerBuilder { responder in APIChildChannel(http1: HTTP1Channel(responder: responder, configuration: http1), api: api) }
         let app = Application(
             router: api.router(),
             // With TLS configured the API serves HTTPS only (no plaintext listener at all).
-            server: try validated.tls.map { try HTTPServerBuilder.tls(.http1(configuration: http1), tlsConfiguration: $0.apiServer) }
-                ?? .http1(configuration: http1),
+            server: try validated.tls.map { try HTTPServerBuilder.tls(http, tlsConfiguration: $0.apiServer) } ?? http,
             configuration: .init(address: .hostname(validated.apiListen.host, port: validated.apiListen.port),
                                  serverName: "trireme"),
             logger: logger)
