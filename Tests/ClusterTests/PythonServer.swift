@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A small Python HTTP server for tests (a delivery sink, a flaky target, a canary): the
 /// script is written to a fresh temporary folder and started as

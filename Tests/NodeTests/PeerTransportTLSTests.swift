@@ -42,7 +42,7 @@ import TestSupport
     }
 
     private func pair(tlsA: NodeTLS, tlsB: NodeTLS) throws -> (PeerTransport, CollectingSink, PeerTransport, CollectingSink) {
-        let ports = try freePorts(2)
+        let ports = try FreePorts.take(2)
         let addresses = [NodeID(1): PeerAddress(host: "127.0.0.1", port: ports[0]),
                          NodeID(2): PeerAddress(host: "127.0.0.1", port: ports[1])]
         let sinkA = CollectingSink(), sinkB = CollectingSink()

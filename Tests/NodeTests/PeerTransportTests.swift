@@ -28,19 +28,6 @@ final class CollectingSink: PeerMessageSink {
     }
 }
 
-/// Free loopback ports: bind to port 0, read the port, close. Good enough on loopback in tests.
-func freePorts(_ count: Int) throws -> [Int] {
-    var ports: [Int] = []
-    var channels: [any Channel] = []
-    for _ in 0..<count {
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).wait()
-        channels.append(channel)
-        ports.append(channel.localAddress?.port ?? 0)
-    }
-    for channel in channels { try channel.close().wait() }
-    return ports
-}
 
 private func heartbeat(from: UInt64, to: UInt64, term: UInt64 = 3) -> Message {
     Message(from: NodeID(from), to: NodeID(to), term: Term(term), payload: .heartbeat(.init(commit: LogIndex(7), context: [1, 2])))
@@ -56,7 +43,7 @@ private func heartbeat(from: UInt64, to: UInt64, term: UInt64 = 3) -> Message {
 
     func pair(secretA: [UInt8]? = nil, secretB: [UInt8]? = nil, limitsB: PeerTransport.Limits = .init())
         throws -> (PeerTransport, CollectingSink, PeerTransport, CollectingSink) {
-        let ports = try freePorts(2)
+        let ports = try FreePorts.take(2)
         let addresses = [NodeID(1): PeerAddress(host: "127.0.0.1", port: ports[0]),
                          NodeID(2): PeerAddress(host: "127.0.0.1", port: ports[1])]
         let sinkA = CollectingSink(), sinkB = CollectingSink()
