@@ -127,9 +127,11 @@ final class CreateFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                     state = .idle
                 }
             case .head:
-                // The decoder never starts a request inside another; hand both over.
+                // NIO's decoder never starts a request inside another. Should it, both go to
+                // Hummingbird, each counted as a request it owes an answer to.
+                assertionFailure("a request head inside a request's body")
                 handOver(context: context, pending)
-                context.fireChannelRead(wrapInboundOut(part))
+                handOver(context: context, part)
             }
         case .passing:
             context.fireChannelRead(wrapInboundOut(part))
