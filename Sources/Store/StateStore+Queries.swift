@@ -36,8 +36,13 @@ extension StateStore {
         }
     }
 
-    /// The next `limit` queued tasks due at `nowMs`, earliest first. With a queue: that queue
-    /// whatever its state; without: across running queues only.
+    /// The next `limit` queued tasks due at `nowMs`, earliest first (by schedule time, then id).
+    /// With a queue: that queue whatever its state; without: across running queues only.
+    ///
+    /// Across queues it merges each running queue's own due range (`tasks_due_by_queue`): the
+    /// scheduler only ever asks per queue, so a global due index (`tasks_due`, dropped in schema
+    /// version 5) cost every create and every lease a B-tree write on every replica for a
+    /// question only tests and tools ask.
     public func dueTasks(queue: String? = nil, nowMs: Milliseconds, limit: Int) throws(StoreError) -> [DueTask] {
         try read {
             var tasks: [DueTask] = []
@@ -46,10 +51,20 @@ extension StateStore {
             }
             if let queue {
                 try db.query(QuerySQL.dueByQueue, [.text(queue), .integer(nowMs), .int(limit)], row: map)
-            } else {
-                try db.query(QuerySQL.due, [.integer(nowMs), .int(limit)], row: map)
+                return tasks
             }
-            return tasks
+            var running: [String] = []
+            try db.query(QuerySQL.runningQueues) { running.append($0.text(0)) }
+            for name in running {
+                try db.query(QuerySQL.dueByQueue, [.text(name), .integer(nowMs), .int(limit)], row: map)
+            }
+            // The order the index gives within a queue: schedule time, then id as SQLite's
+            // BINARY collation compares it (byte by byte).
+            tasks.sort { a, b in
+                a.scheduleTimeMs != b.scheduleTimeMs ? a.scheduleTimeMs < b.scheduleTimeMs
+                    : a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
+            }
+            return Array(tasks.prefix(max(0, limit)))
         }
     }
 
@@ -154,13 +169,7 @@ enum QuerySQL {
         SELECT id, queue, schedule_time_ms, dispatch_deadline_ms FROM tasks INDEXED BY tasks_due_by_queue
         WHERE queue = ? AND state = 'queued' AND schedule_time_ms <= ? ORDER BY schedule_time_ms, id LIMIT ?
         """
-    /// CROSS JOIN keeps tasks as the outer loop, so the due index gives the order.
-    static let due = """
-        SELECT t.id, t.queue, t.schedule_time_ms, t.dispatch_deadline_ms FROM tasks AS t INDEXED BY tasks_due
-        CROSS JOIN queues AS q ON q.name = t.queue
-        WHERE t.state = 'queued' AND t.schedule_time_ms <= ? AND q.state = 'running'
-        ORDER BY t.schedule_time_ms, t.id LIMIT ?
-        """
+    static let runningQueues = "SELECT name FROM queues WHERE state = 'running'"
     static let expiredLeases = """
         SELECT id, lease_executor, lease_until_ms, fence FROM tasks INDEXED BY tasks_by_lease_expiry
         WHERE lease_until_ms IS NOT NULL AND lease_until_ms <= ? ORDER BY lease_until_ms, id LIMIT ?

@@ -17,18 +17,24 @@ extension StateStore {
     ///   per-state ranges of `tasks_by_queue_state`, so each create writes one B-tree less.
     ///   A version-3 file has the four tables with such CHECKs (queues, tasks, jobs, attempts)
     ///   rebuilt when opened (`rebuilt`).
-    public static let schemaVersion: Int64 = 4
+    /// - 5: `tasks_due (schedule_time_ms, id)` is gone. The scheduler asks for due tasks per
+    ///   queue (`tasks_due_by_queue`); the cross-queue question, which only tests and tools
+    ///   ask, merges those ranges. Every create and every lease wrote that index on every
+    ///   replica. A version-4 file drops it when opened; its tables and rows stay as they are.
+    public static let schemaVersion: Int64 = 5
 
     /// In-place upgrades, by the version they start from. Each runs in one transaction.
     /// Adding an empty table changes no existing row, and only version-2 log entries write to
     /// it, so an upgraded replica stays equal to one that was created at version 2. Version 4
-    /// rebuilds the four tables whose CHECKs changed, every row unchanged.
+    /// rebuilds the four tables whose CHECKs changed, every row unchanged. Version 5 drops an
+    /// index, which no row or `stateHash` sees.
     static let migrations: [Int64: String] = [
         1: attemptsSQL + "\nUPDATE meta SET schema_version = 2 WHERE id = 1;",
         2: jobPresetsSQL + "\nUPDATE meta SET schema_version = 3 WHERE id = 1;",
         3: rebuilt("queues", queuesSQL) + rebuilt("tasks", tasksSQL, indexes: taskIndexesSQL)
             + rebuilt("jobs", jobsSQL, indexes: jobIndexesSQL) + rebuilt("attempts", attemptsSQL)
             + "UPDATE meta SET schema_version = 4 WHERE id = 1;",
+        4: "DROP INDEX IF EXISTS tasks_due;\nUPDATE meta SET schema_version = 5 WHERE id = 1;",
     ]
 
     /// `column = 'a' OR column = 'b' ...`: the CHECK form that costs no temporary B-tree.
@@ -115,7 +121,6 @@ extension StateStore {
     static let taskIndexesSQL = """
     CREATE INDEX tasks_by_queue_state ON tasks (queue, state, id);
     CREATE INDEX tasks_due_by_queue ON tasks (queue, schedule_time_ms, id) WHERE state = 'queued';
-    CREATE INDEX tasks_due ON tasks (schedule_time_ms, id) WHERE state = 'queued';
     CREATE INDEX tasks_by_lease_expiry ON tasks (lease_until_ms, id) WHERE lease_until_ms IS NOT NULL;
     CREATE INDEX tasks_by_executor ON tasks (lease_executor, id) WHERE lease_executor IS NOT NULL;
     CREATE INDEX tasks_by_job ON tasks (job_id, state, id) WHERE job_id IS NOT NULL;

@@ -8,7 +8,6 @@ import Testing
 @Suite struct QueryPlanTests {
     static let queries: [(name: String, sql: String, bindings: [Value])] = [
         ("due by queue", QuerySQL.dueByQueue, [.text("q"), .integer(t0), .integer(100)]),
-        ("due across queues", QuerySQL.due, [.integer(t0), .integer(100)]),
         ("expired leases", QuerySQL.expiredLeases, [.integer(t0), .integer(100)]),
         ("expire candidates", QuerySQL.expireCandidates, [.integer(t0), .integer(100)]),
         ("leased by executor", QuerySQL.leasedByExecutor, [.text("e"), .integer(100)]),

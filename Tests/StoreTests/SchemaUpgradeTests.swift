@@ -4,7 +4,8 @@ import Testing
 @testable import Store
 
 /// Schema version 4: OR-chain CHECKs and no `tasks_by_queue`, a version-3 file rebuilt to it
-/// when opened, and the listings that index served.
+/// when opened, and the listings that index served. Version 5: no `tasks_due`, a version-4
+/// file losing it when opened, and the cross-queue due question it served.
 @Suite struct SchemaUpgradeTests {
     /// The four tables version 4 rebuilds, with their indexes, exactly as version 3 created them.
     static let versionThree: [(table: String, sql: String)] = [("queues", versionThreeQueues), ("tasks", versionThreeTasks),
@@ -145,7 +146,7 @@ import Testing
         #expect(try reopened.db.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'tasks_by_queue'") == 0)
         var indexes: Set<String> = []
         try reopened.db.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'tasks' AND sql IS NOT NULL") { indexes.insert($0.text(0)) }
-        #expect(indexes == ["tasks_by_queue_state", "tasks_due_by_queue", "tasks_due", "tasks_by_lease_expiry", "tasks_by_executor", "tasks_by_job"])
+        #expect(indexes == ["tasks_by_queue_state", "tasks_due_by_queue", "tasks_by_lease_expiry", "tasks_by_executor", "tasks_by_job"])
         #expect(try reopened.db.scalarInt("SELECT count(*) FROM sqlite_schema WHERE sql LIKE '% IN (%'") == 0)
         #expect(try reopened.db.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'jobs_by_state'") == 1)
         #expect(try reopened.db.integrityProblem() == nil)
@@ -160,6 +161,63 @@ import Testing
         #expect(throws: (any Error).self) { try reopened.db.execute("UPDATE queues SET state = 'gone' WHERE name = 'q'") }
         #expect(throws: (any Error).self) { try reopened.db.execute("UPDATE jobs SET state = 'LOST' WHERE id = 'j'") }
         #expect(throws: (any Error).self) { try reopened.db.execute("UPDATE attempts SET outcome = 'maybe'") }
+    }
+
+    /// A version-4 file (with `tasks_due`) opens as version 5 without it: same rows, same
+    /// hash, same answers to the due questions.
+    @Test func aVersionFourFileDropsTheGlobalDueIndex() throws {
+        let temp = try TempStore()
+        defer { temp.cleanup() }
+        try fill(temp)
+        let hash = try temp.store.stateHash()
+        let dueBefore = try temp.store.dueTasks(nowMs: t0 + 60_000, limit: 100)
+        try temp.store.db.execute("""
+            CREATE INDEX tasks_due ON tasks (schedule_time_ms, id) WHERE state = 'queued';
+            UPDATE meta SET schema_version = 4;
+            """)
+        temp.store.close()
+
+        let reopened = try StateStore(path: temp.path("state.db"))
+        defer { reopened.close() }
+        #expect(try reopened.db.scalarInt("SELECT schema_version FROM meta") == 5)
+        #expect(try reopened.db.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'tasks_due'") == 0)
+        #expect(try reopened.db.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'tasks_due_by_queue'") == 1)
+        #expect(try reopened.stateHash() == hash)
+        #expect(try reopened.db.integrityProblem() == nil)
+        #expect(!dueBefore.isEmpty)
+        #expect(try reopened.dueTasks(nowMs: t0 + 60_000, limit: 100) == dueBefore)
+    }
+
+    /// Due tasks across queues: the merge of the running queues' ranges gives what one query
+    /// over all tasks would (schedule time, then id byte by byte; paused queues left out; the
+    /// limit cut after the merge), on random stores.
+    @Test(arguments: [1, 2, 3])
+    func dueAcrossQueuesIsTheMergeOfTheRunningQueues(seed: UInt64) throws {
+        try withStore { s in
+            var random = SeededRandom(state: seed)
+            let queues = ["a", "b", "c", "d"]
+            for name in queues { try s.apply(.createQueue(queueSpec(name))) }
+            try s.apply(.pauseQueue(name: "c"))
+            for i in 0..<120 {
+                let queue = queues[Int(random.next() % 4)]
+                // Few distinct times, so ties on schedule time are common; ids out of order.
+                let at = t0 + Int64(random.next() % 6)
+                let id = String(format: "%@%03d", ["x", "Y", "a", "_"][Int(random.next() % 4)], Int(random.next() % 1000)) + "-\(i)"
+                try s.apply(.createTask(taskSpec(id, queue: queue, at: at)))
+            }
+            var expected: [DueTask] = []
+            try s.store.db.query("""
+                SELECT t.id, t.queue, t.schedule_time_ms, t.dispatch_deadline_ms FROM tasks AS t JOIN queues AS q ON q.name = t.queue
+                WHERE t.state = 'queued' AND q.state = 'running' AND t.schedule_time_ms <= ? ORDER BY t.schedule_time_ms, t.id
+                """, [.integer(t0 + 3)]) { row in
+                expected.append(DueTask(id: row.text(0), queue: row.text(1), scheduleTimeMs: row.int64(2), dispatchDeadlineMs: row.int64(3)))
+            }
+            #expect(expected.count > 20)
+            #expect(!expected.contains { $0.queue == "c" })
+            for limit in [0, 1, 7, 50, 1_000] {
+                #expect(try s.store.dueTasks(nowMs: t0 + 3, limit: limit) == Array(expected.prefix(limit)), "limit \(limit)")
+            }
+        }
     }
 
     /// A new file has the version-4 table; its CHECKs refuse the same rows.
