@@ -32,6 +32,11 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
     public var isFull: Bool { primaryCode == SQLITE_FULL }
     public var isConstraint: Bool { primaryCode == SQLITE_CONSTRAINT }
+    /// A row's key was taken: a UNIQUE index (a rowid table's PRIMARY KEY is one) or the key of
+    /// a WITHOUT ROWID table.
+    /// (Swift does not import sqlite3.h's extended-code macros: SQLITE_CONSTRAINT_PRIMARYKEY is
+    /// SQLITE_CONSTRAINT | 6 << 8, SQLITE_CONSTRAINT_UNIQUE is SQLITE_CONSTRAINT | 8 << 8.)
+    public var isDuplicateKey: Bool { code == SQLITE_CONSTRAINT | 6 << 8 || code == SQLITE_CONSTRAINT | 8 << 8 }
 
     public var description: String {
         "SQLite error \(code) (\(String(cString: sqlite3_errstr(code)))): \(message) [\(context)]"

@@ -35,6 +35,39 @@ import CSQLite
         #expect(try db.scalarInt("SELECT count(*) FROM t") == 0)
     }
 
+    /// A taken key (a rowid table's TEXT PRIMARY KEY, a WITHOUT ROWID key, a UNIQUE index) is
+    /// `isDuplicateKey`; other constraint failures are not; the failed INSERT wrote nothing.
+    @Test func aTakenKeyIsADuplicateKeyAndWritesNothing() throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("""
+            CREATE TABLE r (id TEXT PRIMARY KEY, n INTEGER NOT NULL CHECK (n > 0)) STRICT;
+            CREATE INDEX r_by_n ON r (n, id);
+            CREATE TABLE w (id TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+            CREATE TABLE u (id INTEGER PRIMARY KEY, name TEXT UNIQUE) STRICT;
+            INSERT INTO r VALUES ('a', 1); INSERT INTO w VALUES ('a', 1); INSERT INTO u VALUES (1, 'x');
+            """)
+        func failure(_ sql: String) -> SQLiteError? {
+            do {
+                try db.run(sql)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        for sql in ["INSERT INTO r VALUES ('a', 2)", "INSERT INTO w VALUES ('a', 2)", "INSERT INTO u VALUES (2, 'x')"] {
+            let error = try #require(failure(sql), "\(sql) succeeded")
+            #expect(error.isDuplicateKey && error.isConstraint, "\(sql): \(error)")
+        }
+        for sql in ["INSERT INTO r VALUES ('b', 0)", "INSERT INTO r VALUES ('b', NULL)", "INSERT INTO w VALUES (NULL, 1)"] {
+            let error = try #require(failure(sql), "\(sql) succeeded")
+            #expect(error.isConstraint && !error.isDuplicateKey, "\(sql): \(error)")
+        }
+        #expect(try db.scalarInt("SELECT count(*) FROM r") == 1)
+        #expect(try db.scalarInt("SELECT count(*) FROM r INDEXED BY r_by_n WHERE n > 0") == 1)
+        #expect(try db.scalarInt("SELECT n FROM w WHERE id = 'a'") == 1)
+        #expect(try db.scalarText("PRAGMA integrity_check") == "ok")
+    }
+
     @Test func syntaxErrorIsTypedAndNamesTheSQL() throws {
         let db = try Connection(path: ":memory:")
         do {

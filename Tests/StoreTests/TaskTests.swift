@@ -9,6 +9,12 @@ import Testing
             try s.apply(.createQueue(queueSpec()))
             #expect(try s.apply(.createTask(taskSpec("t1", at: t0 + 5))) == .created(id: "t1"))
             #expect(try s.apply(.createTask(taskSpec("t1"))) == .rejected(.taskExists))
+            // Named: refused before its name is reserved (the name stays free).
+            #expect(try s.apply(.createTask(taskSpec("t1", name: "n1"))) == .rejected(.taskExists))
+            #expect(try s.store.db.scalarInt("SELECT count(*) FROM task_names") == 0)
+            #expect(try s.store.taskCounts(queue: "q") == [.queued: 1])
+            #expect(try s.apply(.createTask(taskSpec("t2", name: "n1"))) == .created(id: "t2"))
+            #expect(try s.apply(.deleteTask(taskID: "t2", nowMs: t0)) == .ok)
             let task = try #require(try s.store.task("t1"))
             #expect(task.state == .queued && task.attempts == 0 && task.scheduleTimeMs == t0 + 5)
             #expect(task.payload == Data("p".utf8))
