@@ -4,9 +4,9 @@ import Synchronization
 /// Task ids in UUID version 7 layout (RFC 9562): 48 bits of Unix milliseconds, then a 12-bit
 /// counter, then 62 random bits, printed as a lowercase 8-4-4-4-12 UUID.
 ///
-/// Why not random (version 4) ids: `tasks.id` is the key of the table and ends each of its indexes, so a
-/// random id lands on a random leaf page of each, and every apply batch then writes about five
-/// pages per task to the store's WAL. Ids that grow with time all land on the rightmost page of
+/// Why not random (version 4) ids: `tasks.id` is the key of the table and ends each of its
+/// indexes, so a random id lands on a random leaf page of each, and every apply batch then
+/// writes about one page per index per task to the store's WAL. Ids that grow with time all land on the rightmost page of
 /// each index: a batch of creates writes a handful of pages in total. Listing by id also lists in
 /// creation order.
 ///
