@@ -81,6 +81,12 @@ extension NodeAPI {
     /// The command of `POST /v1/queues/{queue}/tasks` (the route and `CreateFastPath`): the
     /// body checked, the id and times stamped.
     func createTaskCommand(_ body: TaskRequest, queue: String, idempotencyKey: String?) throws(APIError) -> Command {
+        try createTask(body, queue: queue, idempotencyKey: idempotencyKey).command
+    }
+
+    /// `createTaskCommand`, and the payload bytes when `JSONOutput`'s writer wrote them (an
+    /// answer may then copy them verbatim: `taskAnswer(_:queue:verbatimPayload:)`).
+    func createTask(_ body: TaskRequest, queue: String, idempotencyKey: String?) throws(APIError) -> (command: Command, verbatimPayload: Data?) {
         if body.kind == "http" { try Self.checkHTTPTarget(body.payload, allowList: core.config.allowList, accepted: core.acceptedTargets) }
         let now = HTTPSupport.nowMs()
         // No scheduleTime means "due at once": 0, not now, so that a retried create with
@@ -91,10 +97,12 @@ extension NodeAPI {
             throw APIError(.invalidArgument, "dispatchDeadlineMs must be 1 ms to 24 h", field: "dispatchDeadlineMs")
         }
         try Self.checkJobTaskPayload(kind: body.kind, payload: body.payload)
-        return .createTask(TaskSpec(
+        let payload = Self.canonicalPayload(body.payload)
+        let command = Command.createTask(TaskSpec(
             id: TimeOrderedID.make(nowMs: now), queue: queue, name: body.name, kind: body.kind,
-            payload: Self.canonicalJSON(body.payload), scheduleTimeMs: scheduleTime, dispatchDeadlineMs: deadline,
+            payload: payload.data, scheduleTimeMs: scheduleTime, dispatchDeadlineMs: deadline,
             nowMs: now, idempotencyKey: idempotencyKey))
+        return (command, payload.written ? payload.data : nil)
     }
 
     /// A create's `fetch`, on the driver thread right after apply. A new task is exactly its
@@ -107,9 +115,12 @@ extension NodeAPI {
     }
 
     /// The body answering with `task` (a create, a get), or 404 when it is gone or in another queue.
-    static func taskAnswer(_ task: TaskRecord?, queue: String) throws(APIError) -> [UInt8] {
+    /// With `verbatimPayload` (bytes `JSONOutput`'s writer wrote, see `canonicalPayload`), a task
+    /// whose payload is those very bytes has them copied instead of read and written again: the
+    /// same bytes, without the parse (a twentieth of the leader's HTTP threads per create).
+    static func taskAnswer(_ task: TaskRecord?, queue: String, verbatimPayload: Data? = nil) throws(APIError) -> [UInt8] {
         guard let task, task.queue == queue else { throw APIError(.notFound, "no such task in queue \(queue)") }
-        return taskJSON(task) ?? HTTPSupport.jsonBytes(body(task))
+        return taskJSON(task, verbatimPayload: verbatimPayload) ?? HTTPSupport.jsonBytes(body(task))
     }
 
     func taskResponse(_ request: Request, queue: String, id: String, status: HTTPResponse.Status) async throws -> Response {
@@ -125,7 +136,7 @@ extension NodeAPI {
     /// a fifth of the request path. Nil when a stored payload or result is outside what
     /// `JSONReader`/`JSONOutput` reproduce exactly; the caller then takes the `Codable` path.
     /// `FastJSONPathTests` compare the two byte for byte.
-    static func taskJSON(_ task: TaskRecord) -> [UInt8]? {
+    static func taskJSON(_ task: TaskRecord, verbatimPayload: Data? = nil) -> [UInt8]? {
         var out = JSONOutput(capacity: 480 + task.payload.count + (task.result?.count ?? 0))
         // Keys in sorted order, as `JSONEncoder` with `.sortedKeys` writes them.
         out.beginObject()
@@ -143,7 +154,11 @@ extension NodeAPI {
         out.field("lastOutcome", task.lastOutcome)
         out.field("leaseExpireTime", task.leaseUntilMs.map(HTTPSupport.rfc3339))
         out.field("name", task.name)
-        guard storedJSON("payload", task.payload, into: &out) else { return nil }
+        if let verbatimPayload, verbatimPayload == task.payload {
+            if !verbatimPayload.isEmpty { out.field("payload", rawJSON: verbatimPayload) }
+        } else {
+            guard storedJSON("payload", task.payload, into: &out) else { return nil }
+        }
         out.field("queue", task.queue)
         if let result = task.result { guard storedJSON("result", result, into: &out) else { return nil } }
         out.field("scheduleTime", HTTPSupport.rfc3339(max(task.scheduleTimeMs, task.createTimeMs)))
@@ -184,14 +199,19 @@ extension NodeAPI {
 
     /// Payloads are stored as canonical JSON bytes (sorted keys), so an idempotent retry of the
     /// same request compares equal byte for byte.
-    static func canonicalJSON(_ value: JSONValue?) -> Data {
-        guard let value else { return Data() }
+    static func canonicalJSON(_ value: JSONValue?) -> Data { canonicalPayload(value).data }
+
+    /// `canonicalJSON`'s bytes, and whether `JSONOutput`'s writer wrote them (no value, or one
+    /// without fractions or huge numbers). Such bytes are a fixed point: reading and writing them
+    /// again, as `taskJSON` does with a stored payload, gives them back unchanged.
+    static func canonicalPayload(_ value: JSONValue?) -> (data: Data, written: Bool) {
+        guard let value else { return (Data(), true) }
         // The byte writer first: the same bytes as the encoder below, for every value it takes.
         var bytes: [UInt8] = []
-        if JSONOutput.appendCanonical(value, to: &bytes) { return Data(bytes) }
+        if JSONOutput.appendCanonical(value, to: &bytes) { return (Data(bytes), true) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)) ?? Data()
+        return ((try? encoder.encode(value)) ?? Data(), false)
     }
 
     static func jsonValue(_ data: Data) -> JSONValue? {

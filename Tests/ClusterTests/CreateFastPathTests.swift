@@ -57,6 +57,8 @@ import TestSupport
         let fastMissing = try await HTTP.send("POST", "\(base)/v1/queues/nope/tasks", body: HTTP.json(body))
         let routedMissing = try await HTTP.send("POST", "\(base)/v1/queues/nope/tasks\(Self.routed)", body: HTTP.json(body))
         #expect(fastMissing.status == 404 && fastMissing.body == routedMissing.body)
+        #expect(Set(fastMissing.headers.keys) == Set(routedMissing.headers.keys), "\(fastMissing.headers) vs \(routedMissing.headers)")
+        #expect(Set(fastConflict.headers.keys) == Set(routedConflict.headers.keys))
         #expect(try await fastPathCount(cluster, leader) == count + 2, "both rejections were the fast path's")
 
         // An idempotent retry answers the first task, on either path.
@@ -113,6 +115,19 @@ import TestSupport
         let statuses = outcome.text.components(separatedBy: "HTTP/1.1 ").dropFirst().compactMap { Int($0.prefix(3)) }
         #expect(statuses == [201, 200, 404, 400, 201, 201, 201], "\(outcome.text.prefix(3_000))")
         #expect(outcome.closed)
+        // The fast path writes its answer as bytes past Hummingbird's codec and NIO's encoder:
+        // the first answer (the fast path's) has the routed create's status line and header
+        // names, spelled alike, and its Content-Length frames its body exactly.
+        let parsed = outcome.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map(Self.parse)
+        if parsed.count == 7 {
+            let fast = parsed[0], routed = parsed[4]
+            #expect(fast.statusLine == "201 Created" && routed.statusLine == "201 Created")
+            #expect(fast.names.sorted() == routed.names.sorted(), "\(fast.names) vs \(routed.names)")
+            #expect(fast.fields["Content-Length"] == String(fast.body.utf8.count), "\(fast)")
+            #expect(fast.fields["Content-Type"] == routed.fields["Content-Type"])
+            #expect(parsed[2].names.sorted() == ["Content-Length", "Content-Type", "Date", "Server", "X-Request-Id", "X-Trireme-Index"],
+                    "the 404 (either path's): \(parsed[2])")
+        }
         // The first is the fast path's for sure (the rest are held behind it); a later create
         // may be too, or go to the route when Hummingbird had not yet answered the one before
         // it. Either way the answers above are in order.
@@ -134,6 +149,32 @@ import TestSupport
         }
         #expect(indexes.count == 4 && indexes == indexes.sorted() && Set(indexes).count == 4, "\(indexes)")
         #expect(try await fastPathCount(cluster, leader) == again + 4)
+    }
+
+    /// One answer of a raw exchange, split at its "HTTP/1.1 ": status line, header names in
+    /// order (as spelled on the wire), fields by name, body.
+    struct RawAnswer: CustomStringConvertible {
+        var statusLine: String
+        var names: [String]
+        var fields: [String: String]
+        var body: String
+        var description: String { "\(statusLine) \(fields) \(body.prefix(100))" }
+    }
+
+    static func parse(_ answer: String) -> RawAnswer {
+        let headEnd = answer.range(of: "\r\n\r\n")
+        let head = headEnd.map { String(answer[..<$0.lowerBound]) } ?? answer
+        let lines = head.components(separatedBy: "\r\n")
+        var names: [String] = []
+        var fields: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = String(line[..<colon])
+            names.append(name)
+            fields[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return RawAnswer(statusLine: lines.first ?? "", names: names, fields: fields,
+                         body: headEnd.map { String(answer[$0.upperBound...]) } ?? "")
     }
 
     /// A running cluster and its leader, with a paused queue `name` (no executor touches its tasks).

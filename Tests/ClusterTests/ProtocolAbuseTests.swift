@@ -71,6 +71,36 @@ extension SecurityTests {
         #expect(await cluster.healthy(3) == nil)
     }
 
+    /// The leader's fast path (`CreateFastPath`) writes a create's answer as bytes past the HTTP
+    /// codec; the connection-state handler must still count the request answered, or the
+    /// kept-alive connection would never idle out (and a graceful stop would wait on it). So
+    /// after one fast create the connection is closed by the 3 s idle timeout, not left open.
+    @Test func aFastAnsweredConnectionIsClosedWhenIdle() async throws {
+        let cluster = try await Cluster.get()
+        let leader = try await cluster.cluster.waitForLeader()
+        let before = try await Self.fastPathCount(cluster, leader)
+        let body = #"{"kind":"sleep","payload":{"ms":1}}"#
+        let request = "POST /v1/queues/health/tasks HTTP/1.1\r\nHost: t\r\n\(Self.auth)\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        let fd = try RawHTTP.connect(cluster.cluster.api(leader), readBoundSeconds: 20)
+        defer { close(fd) }
+        let sent = ContinuousClock.now
+        RawHTTP.write(fd, Array(request.utf8))
+        let outcome = RawHTTP.readAll(fd)
+        let open = ContinuousClock.now - sent
+        #expect(outcome.status == 201, "\(outcome.text.prefix(300))")
+        #expect(try await Self.fastPathCount(cluster, leader) == before + 1, "the fast path answered (n\(leader) leads)")
+        #expect(outcome.closed, "still open after \(open): the idle timeout never saw the answer end")
+        // Closed by the idle timeout (3 s after the answer), not right after answering.
+        #expect(open >= .seconds(2), "closed after \(open)")
+        #expect(await cluster.healthy(leader) == nil)
+    }
+
+    static func fastPathCount(_ cluster: Cluster, _ node: Int) async throws -> Double {
+        let scrape = try await cluster.send("GET", node, "/metrics", token: Cluster.admin)
+        return ObservabilityTests.samples(String(decoding: scrape.body, as: UTF8.self))["trireme_http_create_fast_path_total"] ?? 0
+    }
+
     /// A body that stops arriving: 408 once `requestReadTimeoutMs` (1 s) passes — well before the
     /// 3 s idle timeout, which would close the connection without an answer (the two were equal,
     /// and under load the idle timeout sometimes won).

@@ -118,6 +118,28 @@ import Testing
         #expect(NodeAPI.taskJSON(spaced) == (try Self.encoded(NodeAPI.body(spaced))))
     }
 
+    /// A create's answer copies the payload bytes the writer made for it instead of reading and
+    /// writing them again; that must be the very same answer, which holds only because written
+    /// bytes are a fixed point of the read-and-write `taskJSON` does with a stored payload.
+    @Test func aWrittenPayloadIsCopiedVerbatimWithTheSameBytes() throws {
+        var random = Random(seed: 7)
+        var copied = 0
+        for _ in 0..<400 {
+            let (data, written) = NodeAPI.canonicalPayload(Self.value(&random, depth: 0))
+            #expect(written, "integers only: the writer takes every such value")
+            let task = Self.task(&random, payload: data, result: nil)
+            let parsed = try #require(NodeAPI.taskJSON(task))
+            #expect(NodeAPI.taskJSON(task, verbatimPayload: data) == parsed, "\(String(decoding: data, as: UTF8.self))")
+            if !data.isEmpty { copied += 1 }
+            // Bytes that are not the task's payload (an idempotent replay answers the first task) are ignored.
+            #expect(NodeAPI.taskJSON(task, verbatimPayload: Data("{}".utf8)) == parsed)
+        }
+        #expect(copied >= 300)
+        #expect(NodeAPI.canonicalPayload(nil) == (Data(), true))
+        let fraction = NodeAPI.canonicalPayload(.object(["n": .number(1.5)]))
+        #expect(!fraction.written && String(decoding: fraction.data, as: UTF8.self) == #"{"n":1.5}"#)
+    }
+
     @Test func rfc3339IsExactToTheMillisecond() throws {
         var random = Random(seed: 3)
         let whole = Date.ISO8601FormatStyle()
